@@ -1,0 +1,3 @@
+"""The package version, importable without pulling in dagster."""
+
+__version__ = "0.1.0"
