@@ -1,0 +1,362 @@
+"""Recurring-group detection for the sandbox (``POST /v3/account_holders/{id}/recurring_groups``).
+
+Pure Python, no I/O. :func:`detect_recurring_groups` takes an account holder's stored, enriched v3
+transactions and returns RecurrenceGroup dicts (contract: ``ntropy-api.md`` §2.3).
+
+How it works, per (counterparty, direction) bucket:
+
+1. **Tight amount clusters** (amounts within 2 % of each other, single linkage on sorted amounts):
+   subscriptions and fixed charges. In each cluster the longest chain of transactions whose gaps fit a
+   candidate period is searched for every periodicity (a linear-time dynamic programme with
+   sliding-window maxima); the best valid chain becomes a group, its transactions are removed and the
+   search repeats, so one counterparty can hold several groups.
+2. **Loose amount clusters** (consecutive sorted amounts within 25 %) over what is left: varying bills
+   and drifting salaries. Same chain search, but a group also needs consistent amounts (coefficient of
+   variation <= 0.25) and one more occurrence.
+
+Rules (Assumption: the contract gives no numbers; these are ours):
+
+* A gap fits period ``P`` if it is within ``tol(P) = min(0.3 P, 8) + 0.02 P`` days of ``P`` (a regular
+  occurrence) or of ``2 P`` (one missed occurrence). E.g. monthly accepts 22-39 days, weekly 5-9.
+* At most one missed occurrence per three gaps (``misses <= (count - 1) // 3``).
+* Minimum occurrences: 3 for stable amounts, 4 for varying amounts; a yearly group of exactly 2 stable
+  amounts is allowed when they are 365 +- 7 days apart.
+* Gaps must be regular: the mean absolute deviation of the gaps from the estimated period is at most
+  ``0.15 P + 1`` days.
+* The estimated period is ``(last - first) / (count - 1 + misses)`` and the label is the nominal period
+  nearest to it on a log scale (this separates bi-weekly 14.0 from semi-monthly 15.2).
+* ``daily`` means every calendar day (a one-day gap, or two days for a missed day).
+* ``other`` is part of the enum but never emitted: only the nine nominal cadences are searched.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import uuid
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+__all__ = ["PERIODICITIES", "detect_recurring_groups"]
+
+PERIODICITIES: tuple[str, ...] = (
+    "daily",
+    "weekly",
+    "bi-weekly",
+    "semi-monthly",
+    "monthly",
+    "bi-monthly",
+    "quarterly",
+    "semi-yearly",
+    "yearly",
+    "other",
+)
+"""Every periodicity value of the v3 contract, hyphenated as the API (and SDK 5.7.0) spells them."""
+
+_YEAR = 365.25
+_NOMINAL_DAYS: dict[str, float] = {
+    "daily": 1.0,
+    "weekly": 7.0,
+    "bi-weekly": 14.0,
+    "semi-monthly": _YEAR / 24,
+    "monthly": _YEAR / 12,
+    "bi-monthly": _YEAR / 6,
+    "quarterly": _YEAR / 4,
+    "semi-yearly": _YEAR / 2,
+    "yearly": _YEAR,
+}
+
+_MIN_OCCURRENCES = 3
+_MIN_OCCURRENCES_VARYING = 4
+_YEARLY_PAIR_TOLERANCE_DAYS = 7.0
+_TIGHT_RATIO = 1.02
+_LOOSE_RATIO = 1.25
+_MAX_AMOUNT_CV = 0.25
+
+_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ntropy-dagster.invalid/sandbox/recurrence")
+_DIRECTIONS = {"incoming": "incoming", "credit": "incoming", "outgoing": "outgoing", "debit": "outgoing"}
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Tx:
+    """One usable input transaction, reduced to what detection needs."""
+
+    id: str
+    day: int  # proleptic Gregorian ordinal
+    amount: float
+    direction: str
+    counterparty: Mapping[str, Any]
+    general: str | None
+    accounting: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Chain:
+    """A detected group before serialisation."""
+
+    members: tuple[_Tx, ...]
+    misses: int
+    period: float
+    label: str
+    irregularity: float
+
+    @property
+    def rank(self) -> tuple[int, int, float]:
+        """Higher is better: more transactions, fewer missed occurrences, more regular gaps."""
+        return (len(self.members), -self.misses, -self.irregularity)
+
+
+def detect_recurring_groups(
+    transactions: Sequence[Mapping[str, Any]], *, account_holder_id: str
+) -> list[dict[str, Any]]:
+    """Find recurring groups in one account holder's enriched v3 transactions.
+
+    Transactions without a counterparty, date, id or amount are ignored, as are repeated ids (the first
+    one wins). Returns RecurrenceGroup dicts with every contract field, sorted by start date, counterparty
+    name, direction and id. The same history always yields the same group ids (uuid5 of the account
+    holder, counterparty key, direction, periodicity and first transaction id).
+    """
+    buckets: dict[tuple[str, str], list[_Tx]] = defaultdict(list)
+    seen: set[str] = set()
+    for raw in transactions:
+        tx = _to_tx(raw)
+        if tx is None or tx.id in seen:
+            continue
+        seen.add(tx.id)
+        key = _counterparty_key(tx.counterparty)
+        if key is not None:
+            buckets[(key, tx.direction)].append(tx)
+
+    groups = [
+        _serialise(chain, key, direction, account_holder_id)
+        for (key, direction), txs in buckets.items()
+        for chain in _bucket_chains(txs)
+    ]
+    groups.sort(
+        key=lambda g: (g["start_date"], str(g["counterparty"].get("name") or ""), g["entry_type"], g["id"])
+    )
+    return groups
+
+
+# --- input normalisation -------------------------------------------------------------------------
+
+
+def _to_tx(raw: Mapping[str, Any]) -> _Tx | None:
+    tx_id = raw.get("id")
+    direction = _DIRECTIONS.get(str(raw.get("entry_type") or "").lower())
+    day = _parse_day(raw.get("date"))
+    entities = raw.get("entities")
+    counterparty = entities.get("counterparty") if isinstance(entities, Mapping) else None
+    try:
+        # Assumption: amounts are non-negative per the contract; a negative one is taken by magnitude.
+        amount = abs(float(raw.get("amount")))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not tx_id or direction is None or day is None or not isinstance(counterparty, Mapping):
+        return None
+    if not math.isfinite(amount):
+        return None
+    categories = raw.get("categories")
+    categories = categories if isinstance(categories, Mapping) else {}
+    return _Tx(
+        id=str(tx_id),
+        day=day,
+        amount=amount,
+        direction=direction,
+        counterparty=counterparty,
+        general=categories.get("general"),
+        accounting=categories.get("accounting"),
+    )
+
+
+def _parse_day(value: object) -> int | None:
+    if isinstance(value, datetime):
+        return value.date().toordinal()
+    if isinstance(value, date):
+        return value.toordinal()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10]).toordinal()
+        except ValueError:
+            return None
+    return None
+
+
+def _counterparty_key(counterparty: Mapping[str, Any]) -> str | None:
+    """Counterparty identity: its id, else its website (without scheme/www), else its normalised name."""
+    if counterparty.get("id"):
+        return f"id:{counterparty['id']}"
+    website = str(counterparty.get("website") or "").strip().lower()
+    website = re.sub(r"^[a-z]+://", "", website).removeprefix("www.").split("/")[0]
+    if website:
+        return f"web:{website}"
+    name = _NON_ALNUM.sub(" ", str(counterparty.get("name") or "").lower()).strip()
+    return f"name:{name}" if name else None
+
+
+# --- detection -----------------------------------------------------------------------------------
+
+
+def _bucket_chains(txs: list[_Tx]) -> list[_Chain]:
+    chains: list[_Chain] = []
+    leftovers: list[_Tx] = []
+    for cluster in _amount_clusters(txs, _TIGHT_RATIO):
+        found, rest = _extract_chains(cluster, varying=False)
+        chains += found
+        leftovers += rest
+    for cluster in _amount_clusters(leftovers, _LOOSE_RATIO):
+        chains += _extract_chains(cluster, varying=True)[0]
+    return chains
+
+
+def _amount_clusters(txs: Iterable[_Tx], ratio: float) -> list[list[_Tx]]:
+    """Single-linkage clusters of sorted amounts; each cluster is returned in chronological order."""
+    clusters: list[list[_Tx]] = []
+    for tx in sorted(txs, key=lambda t: (t.amount, t.day, t.id)):
+        if clusters and tx.amount <= clusters[-1][-1].amount * ratio + 0.01:
+            clusters[-1].append(tx)
+        else:
+            clusters.append([tx])
+    return [sorted(c, key=lambda t: (t.day, t.id)) for c in clusters if len(c) >= 2]
+
+
+def _extract_chains(txs: list[_Tx], *, varying: bool) -> tuple[list[_Chain], list[_Tx]]:
+    """Repeatedly take the best chain out of ``txs``; return the chains and what is left over."""
+    found: list[_Chain] = []
+    remaining = txs
+    while len(remaining) >= 2:
+        chain = _best_chain(remaining, varying=varying)
+        if chain is None:
+            break
+        found.append(chain)
+        taken = {tx.id for tx in chain.members}
+        remaining = [tx for tx in remaining if tx.id not in taken]
+    return found, remaining
+
+
+def _tolerance(period: float) -> float:
+    return min(0.3 * period, 8.0) + 0.02 * period
+
+
+def _best_chain(txs: list[_Tx], *, varying: bool) -> _Chain | None:
+    span = txs[-1].day - txs[0].day
+    best: _Chain | None = None
+    for nominal in _NOMINAL_DAYS.values():
+        if span < nominal - _tolerance(nominal):
+            break  # nominal periods are increasing
+        indices, misses = _longest_chain([tx.day for tx in txs], nominal)
+        chain = _evaluate(tuple(txs[i] for i in indices), misses, varying=varying)
+        if chain is not None and (best is None or chain.rank > best.rank):
+            best = chain
+    return best
+
+
+def _longest_chain(days: list[int], nominal: float) -> tuple[list[int], int]:
+    """Longest chain (by ``2 * count - misses``) whose gaps fit ``nominal`` once or twice.
+
+    ``days`` is sorted. For each transaction the best predecessor in each gap window is the maximum of a
+    sliding window over earlier scores, kept in a monotonic deque, so the whole search is O(n).
+    """
+    tol = _tolerance(nominal)
+    windows = [(math.ceil(k * nominal - tol), math.floor(k * nominal + tol)) for k in (1, 2)]
+    n = len(days)
+    score = [2] * n
+    prev = [-1] * n
+    queues: list[deque[int]] = [deque(), deque()]
+    pushed = [0, 0]
+    for i, day in enumerate(days):
+        for k, (low, high) in enumerate(windows):
+            queue = queues[k]
+            while pushed[k] < i and days[pushed[k]] <= day - low:
+                j = pushed[k]
+                while queue and score[queue[-1]] <= score[j]:
+                    queue.pop()
+                queue.append(j)
+                pushed[k] += 1
+            while queue and days[queue[0]] < day - high:
+                queue.popleft()
+            if queue and score[queue[0]] + 2 - k > score[i]:
+                score[i] = score[queue[0]] + 2 - k
+                prev[i] = queue[0]
+    end = max(range(n), key=score.__getitem__)
+    chain = [end]
+    while prev[chain[-1]] != -1:
+        chain.append(prev[chain[-1]])
+    chain.reverse()
+    misses = sum(1 for a, b in itertools.pairwise(chain) if days[b] - days[a] >= windows[1][0])
+    return chain, misses
+
+
+def _classify(period: float) -> str:
+    return min(_NOMINAL_DAYS, key=lambda name: abs(math.log(period / _NOMINAL_DAYS[name])))
+
+
+def _evaluate(members: tuple[_Tx, ...], misses: int, *, varying: bool) -> _Chain | None:
+    """Turn a candidate chain into a group if it satisfies the rules in the module docstring."""
+    count = len(members)
+    if count < 2 or misses > (count - 1) // 3:
+        return None
+    span = members[-1].day - members[0].day
+    period = span / (count - 1 + misses)
+    label = _classify(period)
+    if count < (_MIN_OCCURRENCES_VARYING if varying else _MIN_OCCURRENCES) and not (
+        count == 2 and not varying and abs(span - _YEAR) <= _YEARLY_PAIR_TOLERANCE_DAYS
+    ):
+        return None
+    gaps = [b.day - a.day for a, b in itertools.pairwise(members)]
+    units = [2 if gap > 1.5 * period else 1 for gap in gaps]
+    irregularity = sum(abs(g - u * period) for g, u in zip(gaps, units, strict=True)) / len(gaps)
+    if irregularity > 0.15 * period + 1:
+        return None
+    if varying:
+        amounts = [tx.amount for tx in members]
+        mean = sum(amounts) / count
+        spread = math.sqrt(sum((a - mean) ** 2 for a in amounts) / count)
+        if mean <= 0 or spread / mean > _MAX_AMOUNT_CV:
+            return None
+    return _Chain(members, misses, period, label, irregularity)
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+def _most_common(values: Iterable[str | None]) -> str | None:
+    """Most frequent non-null value; ties go to the most recent one (values are chronological)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    counts = Counter(present)
+    last_seen = {v: i for i, v in enumerate(present)}
+    return max(counts, key=lambda v: (counts[v], last_seen[v]))
+
+
+def _serialise(chain: _Chain, key: str, direction: str, account_holder_id: str) -> dict[str, Any]:
+    members = chain.members
+    first, last = members[0], members[-1]
+    total = sum(tx.amount for tx in members)
+    # Assumption: the group shows the counterparty as enriched on its newest transaction.
+    counterparty = dict(last.counterparty)
+    counterparty.setdefault("type", "organization")
+    counterparty.setdefault("mccs", [])
+    name = f"{account_holder_id}|{key}|{direction}|{chain.label}|{first.id}"
+    return {
+        "id": str(uuid.uuid5(_ID_NAMESPACE, name)),
+        "start_date": date.fromordinal(first.day).isoformat(),
+        "end_date": date.fromordinal(last.day).isoformat(),
+        "total_amount": round(total, 2),
+        "average_amount": round(total / len(members), 2),
+        "periodicity_in_days": round(chain.period, 2),
+        "periodicity": chain.label,
+        "counterparty": counterparty,
+        "categories": {
+            "general": _most_common(tx.general for tx in members),
+            "accounting": _most_common(tx.accounting for tx in members),
+        },
+        "transaction_ids": [tx.id for tx in members],
+        "entry_type": direction,
+    }
