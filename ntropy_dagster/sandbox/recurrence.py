@@ -5,14 +5,15 @@ transactions and returns RecurrenceGroup dicts (contract: ``ntropy-api.md`` §2.
 
 How it works, per (counterparty, direction) bucket:
 
-1. **Tight amount clusters** (amounts within 2 % of each other, single linkage on sorted amounts):
-   subscriptions and fixed charges. In each cluster the longest chain of transactions whose gaps fit a
-   candidate period is searched for every periodicity (a linear-time dynamic programme with
-   sliding-window maxima); the best valid chain becomes a group, its transactions are removed and the
-   search repeats, so one counterparty can hold several groups.
-2. **Loose amount clusters** (consecutive sorted amounts within 25 %) over what is left: varying bills
-   and drifting salaries. Same chain search, but a group also needs consistent amounts (coefficient of
-   variation <= 0.25) and one more occurrence.
+1. **Loose amount clusters** (single linkage on sorted amounts, neighbours within 25 %).
+2. Inside each, **tight amount clusters** (neighbours within 2 %): subscriptions and fixed charges. In
+   each cluster the longest chain of transactions whose gaps fit a candidate period is searched for
+   every periodicity (a linear-time dynamic programme with sliding-window maxima); the best valid chain
+   becomes a group, its transactions are removed and the search repeats, so one counterparty can hold
+   several groups. Left-over transactions get the varying-amount search of step 3.
+3. **Varying amounts** (bills, drifting salaries): the same chain search over a loose cluster, but a
+   group also needs consistent amounts (coefficient of variation <= 0.25) and one more occurrence. It
+   replaces the stable groups of step 2 when it explains at least 1.5x as many transactions.
 
 Rules (Assumption: the contract gives no numbers; these are ours):
 
@@ -203,14 +204,31 @@ def _counterparty_key(counterparty: Mapping[str, Any]) -> str | None:
 
 
 def _bucket_chains(txs: list[_Tx]) -> list[_Chain]:
+    """Chains of one (counterparty, direction) bucket.
+
+    Within each loose amount cluster two explanations compete: stable-amount chains (from tight
+    clusters, then varying chains over what they leave) or varying-amount chains over the whole loose
+    cluster. The varying one wins only if it covers clearly more transactions (1.5x), so a utility bill
+    whose amounts happen to repeat is not cut into small stable groups, while a fixed subscription
+    among random purchases at the same merchant keeps its exact membership.
+    """
     chains: list[_Chain] = []
-    leftovers: list[_Tx] = []
-    for cluster in _amount_clusters(txs, _TIGHT_RATIO):
-        found, rest = _extract_chains(cluster, varying=False)
-        chains += found
-        leftovers += rest
-    for cluster in _amount_clusters(leftovers, _LOOSE_RATIO):
-        chains += _extract_chains(cluster, varying=True)[0]
+    for loose in _amount_clusters(txs, _LOOSE_RATIO):
+        stable: list[_Chain] = []
+        leftovers: list[_Tx] = []
+        for tight in _amount_clusters(loose, _TIGHT_RATIO):
+            found, rest = _extract_chains(tight, varying=False)
+            stable += found
+            leftovers += rest
+        varying = _extract_chains(loose, varying=True)[0]
+        stable_count = sum(len(c.members) for c in stable)
+        varying_count = sum(len(c.members) for c in varying)
+        if varying_count > stable_count and varying_count >= 1.5 * stable_count:
+            chains += varying
+            continue
+        chains += stable
+        for cluster in _amount_clusters(leftovers, _LOOSE_RATIO):
+            chains += _extract_chains(cluster, varying=True)[0]
     return chains
 
 
@@ -222,7 +240,7 @@ def _amount_clusters(txs: Iterable[_Tx], ratio: float) -> list[list[_Tx]]:
             clusters[-1].append(tx)
         else:
             clusters.append([tx])
-    return [sorted(c, key=lambda t: (t.day, t.id)) for c in clusters if len(c) >= 2]
+    return [sorted(c, key=lambda t: (t.day, t.id)) for c in clusters]
 
 
 def _extract_chains(txs: list[_Tx], *, varying: bool) -> tuple[list[_Chain], list[_Tx]]:
