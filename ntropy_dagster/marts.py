@@ -254,9 +254,16 @@ def is_active(
 def _words(text: str) -> str:
     """Lowercase, keep letters/digits, singularise plural words: ``"Government Benefits"`` -> ``"government
     benefit"``, padded with spaces so phrases can be matched on word boundaries."""
-    tokens = re.findall(r"[a-z0-9]+", text.lower())
-    singular = [t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t for t in tokens]
-    return f" {' '.join(singular)} "
+    return f" {' '.join(_singular(t) for t in re.findall(r'[a-z0-9]+', text.lower()))} "
+
+
+def _singular(word: str) -> str:
+    """Crude English singular: salaries -> salary, benefits -> benefit; keeps 'ss' words and short ones."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def _match(text: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
