@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "INCOME_TRANSACTION_COLUMNS",
     "PERIODICITIES",
     "PERIOD_DAYS",
     "SOURCE_TYPES",
@@ -419,7 +420,8 @@ def recurring_group_rows(
 
 # ------------------------------------------------------------------------------------ income sources
 
-_TX_COLUMNS: tuple[str, ...] = (
+#: Columns :func:`income_source_rows` reads from the incoming-transactions frame (missing ones: empty).
+INCOME_TRANSACTION_COLUMNS: tuple[str, ...] = (
     "transaction_id",
     "account_holder_id",
     "date",
@@ -476,7 +478,7 @@ def _payer_key(tx: Mapping[str, Any]) -> str | None:
 def _transaction_records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     if frame is None or len(frame) == 0:
         return []
-    return frame[[c for c in _TX_COLUMNS if c in frame.columns]].to_dict("records")
+    return frame[[c for c in INCOME_TRANSACTION_COLUMNS if c in frame.columns]].to_dict("records")
 
 
 def _tx_source_type(tx: Mapping[str, Any]) -> str:
@@ -496,18 +498,17 @@ def _recurring_source(group: Mapping[str, Any], matched: Sequence[Mapping[str, A
         intermediaries,
         _most_common(_text(tx.get("counterparty_type")) for tx in matched),
     )
+    average = _money(group.get("average_amount"))
     return {
         "account_holder_id": group["account_holder_id"],
         "source_key": str(group["group_id"]),
         "source_name": group.get("counterparty_name") or group.get("counterparty_website"),
         "source_type": source_type,
         "pay_frequency": normalise_periodicity(group.get("periodicity")),
-        "average_amount": _money(abs(group["average_amount"]))
-        if group.get("average_amount") is not None
-        else None,
+        "average_amount": None if average is None else abs(average),
         "first_date": _to_date(group.get("start_date")),
         "last_date": _to_date(group.get("end_date")),
-        "next_expected_date": group.get("next_expected_date"),
+        "next_expected_date": _to_date(group.get("next_expected_date")),
         "monthly_income": _money(group.get("monthly_amount")),
         "transaction_count": int(group.get("transaction_count") or 0),
         "currency": group.get("currency"),

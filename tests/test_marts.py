@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ntropy_dagster.marts import (
+    INCOME_TRANSACTION_COLUMNS,
     PERIOD_DAYS,
     PERIODICITIES,
     grace_days,
@@ -418,19 +419,7 @@ def test_income_source_type(
 
 # ----------------------------------------------------------------------------- income_source_rows
 
-TX_COLUMNS = [
-    "transaction_id",
-    "account_holder_id",
-    "date",
-    "amount",
-    "currency",
-    "counterparty_name",
-    "counterparty_id",
-    "counterparty_website",
-    "counterparty_type",
-    "category_general",
-    "intermediary_names",
-]
+TX_COLUMNS = list(INCOME_TRANSACTION_COLUMNS)
 
 
 def _tx(
@@ -446,8 +435,8 @@ def _tx(
         "counterparty_id": cid,
         "counterparty_website": kw.get("website"),
         "counterparty_type": kw.get("cp_type", "organization"),
-        "category_general": kw.get("category"),
-        "intermediary_names": kw.get("intermediaries", []),
+        "category_general": kw.get("cat"),
+        "intermediary_names": kw.get("via", []),
     }
 
 
@@ -461,49 +450,22 @@ def _holder_groups(holder: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _incoming(holder: str) -> pd.DataFrame:
+def _incoming(h: str) -> pd.DataFrame:
     rows = [
         # salary group's transactions (covered by the group), one with a payroll intermediary
-        _tx(
-            "s7",
-            holder,
-            D(2024, 4, 12),
-            2000.0,
-            "Acme Corp",
-            "cp-acme",
-            category="salary",
-            intermediaries=["ADP"],
-        ),
+        _tx("s7", h, D(2024, 4, 12), 2000.0, "Acme Corp", "cp-acme", cat="salary", via=["ADP"]),
         # a one-off bonus from the same employer: belongs to the recurring source, no second source
-        _tx("bonus", holder, D(2024, 3, 29), 500.0, "Acme Corp", "cp-acme", category="salary"),
+        _tx("bonus", h, D(2024, 3, 29), 500.0, "Acme Corp", "cp-acme", cat="salary"),
         # irregular contract pay without a group, classified through the payroll processor
-        _tx(
-            "c1",
-            holder,
-            D(2024, 1, 20),
-            800.0,
-            "Initech",
-            "cp-ini",
-            category="transfers in",
-            intermediaries=["Gusto"],
-        ),
-        _tx(
-            "c2",
-            holder,
-            D(2024, 3, 10),
-            1200.0,
-            "Initech",
-            "cp-ini",
-            category="transfers in",
-            intermediaries=["Gusto"],
-        ),
+        _tx("c1", h, D(2024, 1, 20), 800.0, "Initech", "cp-ini", cat="transfers in", via=["Gusto"]),
+        _tx("c2", h, D(2024, 3, 10), 1200.0, "Initech", "cp-ini", cat="transfers in", via=["Gusto"]),
         # refunds, even repeated, outside a group are not income
-        _tx("r1", holder, D(2024, 2, 2), 35.0, "Amazon", "cp-amzn", category="refunds"),
-        _tx("r2", holder, D(2024, 3, 2), 12.0, "Amazon", "cp-amzn", category="refunds"),
+        _tx("r1", h, D(2024, 2, 2), 35.0, "Amazon", "cp-amzn", cat="refunds"),
+        _tx("r2", h, D(2024, 3, 2), 12.0, "Amazon", "cp-amzn", cat="refunds"),
         # a one-off transfer from a person is not income either
-        _tx("p1", holder, D(2024, 2, 14), 50.0, "Jane Doe", None, category="transfers in", cp_type="person"),
+        _tx("p1", h, D(2024, 2, 14), 50.0, "Jane Doe", None, cat="transfers in", cp_type="person"),
         # a single unemployment payment: needs >= 2 occurrences
-        _tx("u1", holder, D(2024, 2, 1), 300.0, "NYS DOL", "cp-dol", category="unemployment"),
+        _tx("u1", h, D(2024, 2, 1), 300.0, "NYS DOL", "cp-dol", cat="unemployment"),
     ]
     return pd.DataFrame(rows, columns=TX_COLUMNS)
 
@@ -568,7 +530,7 @@ def test_income_source_types_from_keywords_on_group() -> None:
 def test_income_source_rows_keyword_from_intermediary_of_group_transactions() -> None:
     group = {**SALARY, "id": "g-x", "categories": {"general": "transfers in"}}
     groups, _ = recurring_group_rows([group], account_holder_id="ah-1", as_of=AS_OF)
-    tx = _tx("s7", "ah-1", D(2024, 4, 12), 2000.0, "Acme Corp", "cp-acme", intermediaries=["Paychex"])
+    tx = _tx("s7", "ah-1", D(2024, 4, 12), 2000.0, "Acme Corp", "cp-acme", via=["Paychex"])
     sources = income_source_rows(groups, pd.DataFrame([tx], columns=TX_COLUMNS), as_of=AS_OF)
     assert [s["source_type"] for s in sources] == ["salary"]
 
