@@ -6,7 +6,7 @@ Assumption: the contract says the API's currency field is an ISO 4217 enum but t
 
 from __future__ import annotations
 
-_CODES = """)
+_CODES = """
 
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD
     CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP

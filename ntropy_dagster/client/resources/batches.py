@@ -1,0 +1,154 @@
+"""``/v3/batches``: asynchronous enrichment of up to 24,960 transactions per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+import orjson
+import pydantic
+
+from ntropy_dagster.client._base import Op, RequestSpec, path_segment
+from ntropy_dagster.client._resource import (
+    C,
+    Resource,
+    endpoint,
+    page_request,
+    paginated,
+    parse_model,
+    validate_many,
+)
+from ntropy_dagster.client.chunking import MAX_BATCH_SIZE
+from ntropy_dagster.client.errors import BatchFailedError, TransactionValidationError
+from ntropy_dagster.client.models import Batch, BatchResults, TransactionInput
+from ntropy_dagster.client.models.batches import BATCH_OPERATION
+from ntropy_dagster.client.pagination import PageRequest
+
+__all__ = ["Batches"]
+
+_TRANSACTIONS = pydantic.TypeAdapter(list[TransactionInput])
+
+
+def _results_records(response: httpx.Response, request_id: str) -> list[dict[str, Any]]:
+    body = orjson.loads(response.content)
+    results = body["results"]
+    if not isinstance(results, list):
+        raise TypeError("'results' is not a list")
+    return results
+
+
+def _batch_finished(batch: Batch) -> bool:
+    if batch.is_error:
+        raise BatchFailedError(batch.id, batch)
+    return batch.is_completed
+
+
+class Batches(Resource[C]):
+    """Submit, watch and fetch enrichment batches."""
+
+    @endpoint
+    def create(
+        self,
+        data: Iterable[TransactionInput | Mapping[str, Any]],
+        *,
+        priority: Literal["default", "low"] = "default",
+    ) -> Op[Batch]:
+        """Submit transactions for enrichment (``POST /v3/batches``).
+
+        Every item is validated first; :class:`TransactionValidationError` names each bad item as
+        ``data[i].field``. More than 24,960 items (see :func:`chunk_transactions`) or none at all is rejected
+        before any HTTP request.
+
+        Not retried after a connection error that may have happened once the request was sent (read
+        errors/timeouts): the batch may have been created, and a blind retry would enrich (and bill) the
+        transactions twice. Errors before sending (connect errors, 429, 503) are retried.
+        """
+        if priority not in ("default", "low"):
+            raise ValueError(f"priority must be 'default' or 'low', got {priority!r}")
+        items = validate_many(
+            _TRANSACTIONS,
+            data,
+            max_items=MAX_BATCH_SIZE,
+            error=TransactionValidationError,
+            what="transactions",
+        )
+        body = {
+            "operation": BATCH_OPERATION,
+            "data": _TRANSACTIONS.dump_python(items, mode="json", exclude_none=True),
+            "priority": priority,
+        }
+        # Encoded once here, so a retry does not serialise 24,960 transactions again.
+        spec = RequestSpec(
+            "POST", "/v3/batches", parse_model(Batch), content=orjson.dumps(body), idempotent=False
+        )
+        return self._client.call(spec)
+
+    @endpoint
+    def get(self, batch_id: str) -> Op[Batch]:
+        """The batch's status and progress (``GET /v3/batches/{id}``)."""
+        return self._client.call(
+            RequestSpec("GET", f"/v3/batches/{path_segment(batch_id)}", parse_model(Batch))
+        )
+
+    @endpoint
+    def results(self, batch_id: str) -> Op[BatchResults]:
+        """The enriched transactions as typed models (``GET /v3/batches/{id}/results``)."""
+        return self._client.call(
+            RequestSpec("GET", f"/v3/batches/{path_segment(batch_id)}/results", parse_model(BatchResults))
+        )
+
+    @endpoint
+    def results_records(self, batch_id: str) -> Op[list[dict[str, Any]]]:
+        """The enriched transactions as plain dicts: the fast path for bulk processing.
+
+        The body is decoded with orjson and ``results`` returned as is, without building a pydantic object
+        per item (several times faster than :meth:`results` on a full batch).
+        """
+        return self._client.call(
+            RequestSpec("GET", f"/v3/batches/{path_segment(batch_id)}/results", _results_records)
+        )
+
+    @endpoint
+    def wait(
+        self,
+        batch_id: str,
+        *,
+        timeout: float = 3600,
+        poll_interval: float = 5.0,
+        on_progress: Callable[[Batch], object] | None = None,
+    ) -> Op[Batch]:
+        """Poll the batch every ``poll_interval`` s until it completes and return it.
+
+        ``on_progress`` is called with every polled :class:`Batch`. Raises :class:`BatchFailedError` when
+        the batch's status becomes ``error`` and :class:`WaitTimeoutError` after ``timeout`` seconds
+        (monotonic clock).
+        """
+        spec = RequestSpec("GET", f"/v3/batches/{path_segment(batch_id)}", parse_model(Batch))
+        return self._client.poll(
+            spec,
+            finished=_batch_finished,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+            describe=("batch", batch_id),
+        )
+
+    @paginated
+    def list(
+        self,
+        *,
+        status: Literal["processing", "completed", "error"] | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        limit: int | None = None,
+    ) -> PageRequest[Batch]:
+        """Every batch matching the filters, newest first (``GET /v3/batches``); ``limit``: page size."""
+        params = {
+            "status": status,
+            "created_after": created_after,
+            "created_before": created_before,
+            "limit": limit,
+        }
+        return page_request("/v3/batches", Batch, params)
