@@ -1,0 +1,125 @@
+"""Configuration of the sandbox server (state location, processing speed, faults, webhooks)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+#: Per-endpoint limits (operations per second) from the v3 "Rate limits" page (ntropy-api.md §1.1).
+#: Keys are ``"METHOD /path/template"`` exactly as the routes are declared.
+DOCUMENTED_RATE_LIMITS: dict[str, float] = {
+    "POST /v3/transactions": 20,
+    "GET /v3/transactions": 10,
+    "DELETE /v3/transactions/{transaction_id}": 10,
+    "POST /v3/transactions/{transaction_id}/assign": 10,
+    "POST /v3/batches": 20,
+    "GET /v3/batches": 20,
+    "GET /v3/batches/{batch_id}": 20,
+    "GET /v3/batches/{batch_id}/results": 10,
+    "POST /v3/bank_statements": 10,
+    "GET /v3/bank_statements": 10,
+    "GET /v3/bank_statements/{statement_id}": 10,
+    "DELETE /v3/bank_statements/{statement_id}": 10,
+    "POST /v3/bank_statements/{statement_id}/verify": 10,
+    "GET /v3/bank_statements/{statement_id}/results": 10,
+    "POST /v3/account_holders": 100,
+    "GET /v3/account_holders": 10,
+    "GET /v3/account_holders/{account_holder_id}": 10,
+    "DELETE /v3/account_holders/{account_holder_id}": 10,
+    "POST /v3/account_holders/{account_holder_id}/recurring_groups": 10,
+    "POST /v3/webhooks": 10,
+    "GET /v3/webhooks": 10,
+    "GET /v3/webhooks/{webhook_id}": 10,
+    "DELETE /v3/webhooks/{webhook_id}": 10,
+}
+
+DEFAULT_API_KEY = "sandbox-api-key"
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Fault injection settings; changeable at run time through ``PUT /_sandbox/faults``.
+
+    Attributes:
+        rate_limit: enforce the per-endpoint token buckets (429 with an integer ``Retry-After``).
+        rate_limits: per-endpoint overrides in ops/s, keyed ``"METHOD /v3/path/{param}"``; they also
+            limit endpoints the documentation does not list.
+        error_rate: probability (0..1) that a ``/v3`` request is answered with an injected error.
+        error_statuses: statuses to pick the injected error from.
+        latency_ms: extra latency added to every ``/v3`` request.
+        seed: seed of the random generator used for ``error_rate`` (reproducible faults).
+    """
+
+    rate_limit: bool = False
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
+    error_rate: float = 0.0
+    error_statuses: tuple[int, ...] = (500, 503)
+    latency_ms: int = 0
+    seed: int | None = None
+
+    def updated(self, changes: Mapping[str, Any]) -> FaultConfig:
+        """Return a copy with the given fields changed (unknown keys are ignored by the caller)."""
+        values = dict(changes)
+        if "error_statuses" in values and values["error_statuses"] is not None:
+            values["error_statuses"] = tuple(int(s) for s in values["error_statuses"])
+        if "rate_limits" in values and values["rate_limits"] is None:
+            values["rate_limits"] = {}
+        return replace(self, **values)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly view."""
+        return {
+            "rate_limit": self.rate_limit,
+            "rate_limits": dict(self.rate_limits),
+            "error_rate": self.error_rate,
+            "error_statuses": list(self.error_statuses),
+            "latency_ms": self.latency_ms,
+            "seed": self.seed,
+        }
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything that shapes a sandbox instance.
+
+    Attributes:
+        api_keys: accepted ``X-Api-Key`` values; data is kept separately per key.
+        db_path: SQLite file shared by every process serving this sandbox. ``None`` = a fresh temporary
+            file owned (and deleted at shutdown) by the app.
+        rate: batch processing speed in transactions per second; ``None`` = instant.
+        statement_delay: seconds a bank statement stays ``processing``; ``0``/``None`` = instant.
+        faults: fault injection at start.
+        webhook_timeout: seconds to wait for a webhook receiver.
+        webhook_max_attempts: delivery attempts per event and webhook before giving up.
+        webhook_backoff: first retry delay in seconds; doubles per attempt, capped by ``webhook_backoff_max``.
+        webhook_disable_after: consecutive failed attempts after which a webhook is disabled.
+        dispatch_interval: how often the webhook dispatcher looks for state changes (seconds).
+        dispatch_webhooks: run the webhook dispatcher thread in this process.
+    """
+
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    db_path: str | None = None
+    rate: float | None = 2000.0
+    statement_delay: float | None = 2.0
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    webhook_timeout: float = 10.0
+    webhook_max_attempts: int = 8
+    webhook_backoff: float = 1.0
+    webhook_backoff_max: float = 300.0
+    webhook_disable_after: int = 50
+    dispatch_interval: float = 0.2
+    dispatch_webhooks: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.api_keys:
+            raise ValueError("SandboxConfig.api_keys must hold at least one key")
+        if self.rate is not None and self.rate <= 0:
+            raise ValueError("SandboxConfig.rate must be positive (or None for instant processing)")
+
+    @classmethod
+    def instant(cls, **kwargs: Any) -> SandboxConfig:
+        """A config whose batches and bank statements complete immediately."""
+        kwargs.setdefault("rate", None)
+        kwargs.setdefault("statement_delay", 0.0)
+        return cls(**kwargs)

@@ -1,0 +1,117 @@
+"""Fault injection: per-key/per-endpoint token buckets, error bursts, random errors and latency."""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .config import DOCUMENTED_RATE_LIMITS, FaultConfig
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An injected error response."""
+
+    status: int
+    detail: str
+    retry_after: int | None = None
+
+
+@dataclass
+class _Burst:
+    status: int
+    remaining: int
+    retry_after: int | None
+
+
+class FaultState:
+    """Process-local fault settings and counters (shared by all requests of one server)."""
+
+    def __init__(self, config: FaultConfig) -> None:
+        self._initial = config
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+        self._bursts: list[_Burst] = []
+        self.config = config
+        self._rng = random.Random(config.seed)
+
+    def update(self, changes: Mapping[str, Any]) -> FaultConfig:
+        """Change some settings; a new ``seed`` restarts the random sequence."""
+        with self._lock:
+            self.config = self.config.updated(changes)
+            if "seed" in changes:
+                self._rng = random.Random(self.config.seed)
+            if "rate_limit" in changes or "rate_limits" in changes:
+                self._buckets.clear()
+            return self.config
+
+    def reset(self) -> FaultConfig:
+        """Back to the settings the server started with; forget buckets and bursts."""
+        with self._lock:
+            self.config = self._initial
+            self._rng = random.Random(self.config.seed)
+            self._buckets.clear()
+            self._bursts.clear()
+            return self.config
+
+    def add_burst(self, status: int, count: int, retry_after: int | None) -> None:
+        """Answer the next ``count`` API requests with ``status`` (after earlier bursts are used up)."""
+        with self._lock:
+            self._bursts.append(_Burst(status, count, retry_after))
+
+    def pending_bursts(self) -> list[dict[str, Any]]:
+        """Bursts not used up yet."""
+        with self._lock:
+            return [
+                {"status": b.status, "remaining": b.remaining, "retry_after": b.retry_after}
+                for b in self._bursts
+            ]
+
+    def limit_for(self, endpoint: str) -> float | None:
+        """ops/s allowed for ``endpoint`` (``"METHOD /path/{param}"``), or ``None`` for unlimited.
+
+        Assumption: endpoints the documentation does not list are not limited unless overridden.
+        """
+        override = self.config.rate_limits.get(endpoint)
+        if override is not None:
+            return float(override)
+        documented = DOCUMENTED_RATE_LIMITS.get(endpoint)
+        return float(documented) if documented is not None else None
+
+    def check(self, api_key: str, endpoint: str | None) -> Fault | None:
+        """The fault to answer this request with, if any (bursts, then random errors, then rate limits)."""
+        with self._lock:
+            while self._bursts and self._bursts[0].remaining <= 0:
+                self._bursts.pop(0)
+            if self._bursts:
+                burst = self._bursts[0]
+                burst.remaining -= 1
+                detail = "Rate limit exceeded" if burst.status == 429 else "Injected fault"
+                return Fault(burst.status, detail, burst.retry_after)
+            config = self.config
+            if config.error_rate > 0 and config.error_statuses and self._rng.random() < config.error_rate:
+                status = self._rng.choice(config.error_statuses)
+                return Fault(status, "Injected fault", 1 if status in (429, 503) else None)
+            if config.rate_limit and endpoint is not None:
+                return self._take_token(api_key, endpoint)
+        return None
+
+    def _take_token(self, api_key: str, endpoint: str) -> Fault | None:
+        limit = self.limit_for(endpoint)
+        if limit is None or limit <= 0:
+            return None
+        now = time.monotonic()
+        capacity = max(1.0, limit)
+        tokens, last = self._buckets.get((api_key, endpoint), (capacity, now))
+        tokens = min(capacity, tokens + (now - last) * limit)
+        if tokens >= 1.0:
+            self._buckets[(api_key, endpoint)] = (tokens - 1.0, now)
+            return None
+        self._buckets[(api_key, endpoint)] = (tokens, now)
+        wait = math.ceil((1.0 - tokens) / limit)
+        return Fault(429, f"Rate limit exceeded for {endpoint}", max(1, wait))

@@ -1,0 +1,35 @@
+"""JSON responses built with orjson (stored documents are spliced in as bytes, never re-parsed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi import Response
+
+
+class OrjsonResponse(Response):
+    """Default response class of the sandbox app."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        """Serialise with orjson."""
+        return orjson.dumps(content)
+
+
+def raw_json(body: bytes, status_code: int = 200) -> Response:
+    """A response whose body is already JSON."""
+    return Response(content=body, status_code=status_code, media_type="application/json")
+
+
+def page(items: Sequence[bytes], next_cursor: str | None) -> Response:
+    """``{"next_cursor": ..., "data": [...]}`` from already serialised items."""
+    body = b'{"next_cursor":' + orjson.dumps(next_cursor) + b',"data":[' + b",".join(items) + b"]}"
+    return raw_json(body)
+
+
+def no_content() -> Response:
+    """Answer of the DELETE endpoints. Assumption: 204 without a body (the SDK ignores the body)."""
+    return Response(status_code=204)

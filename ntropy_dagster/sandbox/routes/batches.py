@@ -1,0 +1,181 @@
+"""``/v3/batches``: asynchronous enrichment of up to 24,960 transactions.
+
+Items are validated and enriched when the batch is submitted; the stored row records when processing
+"started" and when it will be done (``total / rate``), so status and progress are derived on read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from ..context import ApiKey, Ctx, SandboxContext
+from ..lifecycle import BATCH_COLUMNS, COMPLETED, ERROR, PROCESSING, batch_view, now_ts, status_sql, utc_now
+from ..models import TRANSACTION_LIST, validation_errors
+from ..pagination import fetch_page, page_request, parse_datetime_param, time_filters
+from ..responses import page, raw_json
+
+router = APIRouter(tags=["batches"])
+
+MAX_BATCH_ITEMS = 24_960
+OPERATION = "POST /v3/transactions"
+PRIORITIES = ("default", "low")
+STATUSES = (PROCESSING, COMPLETED, ERROR)
+
+
+def _body_error(loc: list[Any], msg: str, value: Any, type_: str = "value_error") -> RequestValidationError:
+    return RequestValidationError([{"type": type_, "loc": ["body", *loc], "msg": msg, "input": value}])
+
+
+def parse_batch_body(raw: bytes) -> tuple[str, str, list[dict[str, Any]]]:
+    """Validate operation, priority and every item (422 naming index and field; 413 if too many)."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise _body_error([exc.pos], "JSON decode error", None, "json_invalid") from None
+    if not isinstance(body, dict):
+        raise _body_error([], "Input should be a valid dictionary", body, "model_attributes_type")
+    operation = body.get("operation") or OPERATION
+    if operation != OPERATION:
+        raise _body_error(["operation"], f"Input should be '{OPERATION}'", operation, "literal_error")
+    priority = body.get("priority") or "default"
+    if priority not in PRIORITIES:
+        raise _body_error(["priority"], "Input should be 'default' or 'low'", priority, "enum")
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise _body_error(
+            ["data"], "Field required" if data is None else "Input should be a valid list", data
+        )
+    if len(data) > MAX_BATCH_ITEMS:
+        raise HTTPException(413, f"A batch holds at most {MAX_BATCH_ITEMS} transactions, got {len(data)}")
+    if not data:
+        # Assumption: an empty batch is rejected (nothing to process).
+        raise _body_error(["data"], "List should have at least 1 item after validation", data, "too_short")
+    try:
+        items = TRANSACTION_LIST.validate_python(data)
+    except ValidationError as exc:
+        raise RequestValidationError(validation_errors(exc, ("body", "data"))) from None
+    return operation, priority, [item.to_input() for item in items]
+
+
+def _load_batch(ctx: SandboxContext, api_key: str, batch_id: str) -> tuple[Any, ...]:
+    row = ctx.store.query_one(
+        f"SELECT {BATCH_COLUMNS} FROM batches WHERE api_key = ? AND id = ?",
+        (api_key, batch_id),
+    )
+    if row is None:
+        raise HTTPException(404, f"Batch with id '{batch_id}' not found")
+    return row
+
+
+def _submit(ctx: SandboxContext, api_key: str, raw: bytes) -> dict[str, Any]:
+    operation, priority, inputs = parse_batch_body(raw)
+    _, created_at = utc_now()
+    enriched, docs = ctx.processor.enrich(api_key, inputs, created_at=created_at)
+    results = orjson.dumps(enriched)
+    batch_id = str(uuid.uuid4())
+    rate = ctx.config.rate
+    with ctx.store.transaction() as conn:
+        ctx.processor.store_transactions(conn, api_key, now_ts(), docs)
+        started = now_ts()
+        done_at = started if rate is None else started + len(inputs) / rate
+        conn.execute(
+            "INSERT INTO batches (api_key, id, ts, created_at, operation, priority, total, started, rate, "
+            "done_at, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                api_key,
+                batch_id,
+                started,
+                created_at,
+                operation,
+                priority,
+                len(inputs),
+                started,
+                rate,
+                done_at,
+                results,
+            ),
+        )
+    row = (batch_id, created_at, operation, priority, len(inputs), started, rate, done_at, None)
+    view = batch_view(row, now=started)
+    # The submit answer always shows the initial state, even in instant mode.
+    view.update(status=PROCESSING, progress=0)
+    return view
+
+
+@router.post("/v3/batches")
+async def create_batch(request: Request, ctx: Ctx, api_key: ApiKey) -> Response:
+    """Submit a batch; answers the ``Batch`` in status ``processing``."""
+    raw = await request.body()
+    view = await run_in_threadpool(_submit, ctx, api_key, raw)
+    return raw_json(orjson.dumps(view))
+
+
+@router.get("/v3/batches")
+def list_batches(
+    ctx: Ctx,
+    api_key: ApiKey,
+    created_before: str | None = None,
+    created_after: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+    status: str | None = None,
+) -> Response:
+    """Page of batches, newest first, optionally by (derived) status."""
+    if status is not None and status not in STATUSES:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "enum",
+                    "loc": ["query", "status"],
+                    "msg": "Input should be 'processing', 'completed' or 'error'",
+                    "input": status,
+                }
+            ]
+        )
+    filters = {
+        "created_after": parse_datetime_param(created_after, "created_after"),
+        "created_before": parse_datetime_param(created_before, "created_before"),
+        "status": status,
+    }
+    req = page_request("batches", cursor, limit, filters)
+    where, params = time_filters(req.filters)
+    if req.filters.get("status"):
+        cond, values = status_sql(req.filters["status"])
+        where.append(cond)
+        params.extend(values)
+    rows, next_cursor = fetch_page(
+        ctx.store, req, table="batches", columns=BATCH_COLUMNS, api_key=api_key, where=where, params=params
+    )
+    now = now_ts()
+    return page([orjson.dumps(batch_view(row[1:], now)) for row in rows], next_cursor)
+
+
+@router.get("/v3/batches/{batch_id}")
+def get_batch(batch_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
+    """One batch with its derived status and progress."""
+    return raw_json(orjson.dumps(batch_view(_load_batch(ctx, api_key, batch_id))))
+
+
+@router.get("/v3/batches/{batch_id}/results")
+def batch_results(batch_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
+    """Results of a completed batch, in input order (409 while processing, 400 after an error)."""
+    view = batch_view(_load_batch(ctx, api_key, batch_id))
+    if view["status"] == PROCESSING:
+        raise HTTPException(
+            409,
+            f"Batch '{batch_id}' is still processing ({view['progress']}/{view['total']}); "
+            "results are available once it is completed",
+        )
+    if view["status"] == ERROR:
+        raise HTTPException(400, f"Batch '{batch_id}' ended with an error; results are not available")
+    row = ctx.store.query_one("SELECT results FROM batches WHERE id = ?", (batch_id,))
+    assert row is not None
+    head = orjson.dumps({"id": batch_id, "total": view["total"], "status": view["status"]})
+    return raw_json(head[:-1] + b',"results":' + row[0] + b"}")

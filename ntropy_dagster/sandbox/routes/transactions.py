@@ -1,0 +1,120 @@
+"""``/v3/transactions``: create (upsert by id), get, list, delete, assign."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Response
+
+from ..context import ApiKey, Ctx
+from ..lifecycle import utc_now
+from ..models import AssignIn, TransactionIn
+from ..pagination import fetch_page, page_request, parse_datetime_param, time_filters
+from ..responses import no_content, page, raw_json
+
+router = APIRouter(tags=["transactions"])
+
+
+def load_transaction(ctx: Ctx, api_key: str, transaction_id: str) -> dict[str, Any]:
+    """The stored transaction or 404."""
+    row = ctx.store.query_one(
+        "SELECT doc FROM transactions WHERE api_key = ? AND id = ?", (api_key, transaction_id)
+    )
+    if row is None:
+        raise HTTPException(404, f"Transaction with id '{transaction_id}' not found")
+    return orjson.loads(row[0])
+
+
+@router.post("/v3/transactions")
+def create_transaction(body: TransactionIn, ctx: Ctx, api_key: ApiKey) -> Response:
+    """Enrich one transaction synchronously; a re-used id replaces the earlier transaction."""
+    ts, created_at = utc_now()
+    enriched, docs = ctx.processor.enrich(api_key, [body.to_input()], created_at=created_at)
+    with ctx.store.transaction() as conn:
+        ctx.processor.store_transactions(conn, api_key, ts, docs)
+    return raw_json(orjson.dumps(enriched[0]))
+
+
+@router.get("/v3/transactions")
+def list_transactions(
+    ctx: Ctx,
+    api_key: ApiKey,
+    created_before: str | None = None,
+    created_after: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+    account_holder_id: str | None = None,
+    dataset_id: int | None = None,
+) -> Response:
+    """Page of transactions, newest first.
+
+    Assumption: ``dataset_id`` (undocumented) is accepted and ignored.
+    """
+    del dataset_id
+    filters = {
+        "created_after": parse_datetime_param(created_after, "created_after"),
+        "created_before": parse_datetime_param(created_before, "created_before"),
+        "account_holder_id": account_holder_id,
+    }
+    req = page_request("transactions", cursor, limit, filters)
+    where, params = time_filters(req.filters)
+    if req.filters.get("account_holder_id") is not None:
+        where.append("account_holder_id = ?")
+        params.append(req.filters["account_holder_id"])
+    rows, next_cursor = fetch_page(
+        ctx.store, req, table="transactions", columns="doc", api_key=api_key, where=where, params=params
+    )
+    return page([row[1] for row in rows], next_cursor)
+
+
+@router.get("/v3/transactions/{transaction_id}")
+def get_transaction(transaction_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
+    """One transaction with its input fields and enrichment."""
+    return raw_json(orjson.dumps(load_transaction(ctx, api_key, transaction_id)))
+
+
+@router.delete("/v3/transactions/{transaction_id}", status_code=204)
+def delete_transaction(transaction_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
+    """Delete one transaction (404 if unknown)."""
+    if not ctx.store.execute(
+        "DELETE FROM transactions WHERE api_key = ? AND id = ?", (api_key, transaction_id)
+    ):
+        raise HTTPException(404, f"Transaction with id '{transaction_id}' not found")
+    return no_content()
+
+
+@router.post("/v3/transactions/{transaction_id}/assign")
+def assign_transaction(transaction_id: str, body: AssignIn, ctx: Ctx, api_key: ApiKey) -> Response:
+    """Move a transaction to another account holder of the same type and re-enrich it."""
+    doc = load_transaction(ctx, api_key, transaction_id)
+    types = dict(
+        ctx.store.query(
+            "SELECT id, type FROM account_holders WHERE api_key = ? AND id IN (?, ?)",
+            (api_key, body.account_holder_id, doc.get("account_holder_id") or ""),
+        )
+    )
+    if body.account_holder_id not in types:
+        raise HTTPException(404, f"Account holder with id '{body.account_holder_id}' not found")
+    old_type = types.get(doc.get("account_holder_id") or "")
+    if old_type is not None and old_type != types[body.account_holder_id]:
+        raise HTTPException(
+            400,
+            f"Cannot assign a transaction of a {old_type} account holder to a "
+            f"{types[body.account_holder_id]} account holder",
+        )
+    location = doc.get("location") or {}
+    tx_input = {
+        **{k: doc[k] for k in ("id", "description", "date", "amount", "entry_type", "currency")},
+        "account_holder_id": body.account_holder_id,
+        "location": {"raw_address": location.get("raw_address"), "country": None}
+        if location.get("raw_address")
+        else None,
+    }
+    _, docs = ctx.processor.enrich(api_key, [tx_input], created_at=doc["created_at"])
+    new_doc = docs[0]
+    ctx.store.execute(
+        "UPDATE transactions SET account_holder_id = ?, doc = ? WHERE api_key = ? AND id = ?",
+        (body.account_holder_id, orjson.dumps(new_doc), api_key, transaction_id),
+    )
+    return raw_json(orjson.dumps(new_doc))
