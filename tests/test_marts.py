@@ -591,3 +591,9 @@ def test_irregular_benefits_inactive_and_robust_to_missing_columns() -> None:
     assert source["currency"] == "GBP"
     assert source["is_active"] is False  # last payment more than a year before as_of
     assert income_source_rows([], pd.DataFrame(columns=TX_COLUMNS), as_of=AS_OF) == []
+
+
+def test_irregular_source_with_identical_payments_on_one_day() -> None:
+    same = [_tx(f"d{i}", "ah-1", D(2024, 4, 1), 250.0, "Gusto", None, cat="payroll") for i in range(2)]
+    [source] = income_source_rows([], pd.DataFrame(same, columns=TX_COLUMNS), as_of=AS_OF)
+    assert (source["transaction_count"], source["monthly_income"], source["is_active"]) == (2, 500.0, True)
