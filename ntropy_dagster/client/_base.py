@@ -276,10 +276,12 @@ class ClientCore:
     def _api_error(
         self, spec: RequestSpec[Any], response: httpx.Response, request_id: str, retry_after: float | None
     ) -> APIError:
+        # Redacted before parsing, so even a server echoing the key back cannot leak it through the error.
+        text = self._api_key.redact(response.text)
         try:
-            body: Any = orjson.loads(response.content) if response.content else None
+            body: Any = orjson.loads(text) if text else None
         except orjson.JSONDecodeError:
-            body = self._api_key.redact(response.text)
+            body = text
         kwargs: dict[str, Any] = {
             "status_code": response.status_code,
             "method": spec.method,
