@@ -174,7 +174,7 @@ BANKS: dict[str, BankStyle] = {
                 "checking": "Barclays Current Account",
                 "savings": "Everyday Saver",
                 "business_checking": "Business Current Account",
-                "business_savings": "Business Premium Account",
+                "business_savings": "Business Premium Saver",
             },
             date_once_per_day=True,
             uk_markers=True,

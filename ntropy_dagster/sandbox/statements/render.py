@@ -354,15 +354,26 @@ def layout_statement(spec: StatementSpec) -> _Layout:
     return lay
 
 
-def _draw(canvas: Canvas, op: _Text | _Rect) -> None:
-    if isinstance(op, _Rect):
-        canvas.setFillColor(HexColor(op.fill))
-        canvas.rect(op.x, op.y, op.w, op.h, stroke=0, fill=1)
-        return
-    canvas.setFillColor(white if op.color == "#FFFFFF" else HexColor(op.color))
-    canvas.setFont(op.font, op.size)
-    draw = canvas.drawRightString if op.align == "right" else canvas.drawString
-    draw(op.x, op.y, op.text)
+def _draw_page(canvas: Canvas, ops: list[_Text | _Rect]) -> None:
+    """Backgrounds first, then one small text object per run (keeps runs apart for text extraction)."""
+    for op in ops:
+        if isinstance(op, _Rect):
+            canvas.setFillColor(HexColor(op.fill))
+            canvas.rect(op.x, op.y, op.w, op.h, stroke=0, fill=1)
+    color, font = None, None
+    for op in ops:
+        if isinstance(op, _Rect):
+            continue
+        if op.color != color:
+            canvas.setFillColor(white if op.color == "#FFFFFF" else HexColor(op.color))
+            color = op.color
+        x = op.x - stringWidth(op.text, op.font, op.size) if op.align == "right" else op.x
+        text = canvas.beginText(x, op.y)
+        if (op.font, op.size) != font:  # the text font persists across text objects; set it on change only
+            text.setFont(op.font, op.size)
+            font = (op.font, op.size)
+        text.textOut(op.text)
+        canvas.drawText(text)
 
 
 def render_statement(spec: StatementSpec) -> bytes:
@@ -374,8 +385,7 @@ def render_statement(spec: StatementSpec) -> bytes:
     canvas.setAuthor(lay.style.name)
     total = len(lay.pages)
     for number, ops in enumerate(lay.pages, start=1):
-        for op in ops:
-            _draw(canvas, op)
+        _draw_page(canvas, ops)
         canvas.setFillColor(HexColor("#6A7079"))
         canvas.setFont(REGULAR, 7)
         canvas.drawString(MARGIN, 30, lay.style.footer)
