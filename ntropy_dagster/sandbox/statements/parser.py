@@ -62,9 +62,9 @@ def _institution(page: Page) -> str | None:
 
 
 def _holder_lines(page: Page) -> list[str]:
-    """The first block of 2+ single-run, label-free lines in the left part of page one, below the bank name."""
+    """First block of 2+ single-run, label-free lines on the left of page one, below the bank name."""
     chunks = [c for line in page.lines for c in line.chunks]
-    top = max((c for c in chunks), key=lambda c: (c.size, c.y)).y if chunks else page.width
+    top = max(chunks, key=lambda c: (c.size, c.y)).y if chunks else page.width
     block: list[str] = []
     prev_y = None
     for line in page.lines:

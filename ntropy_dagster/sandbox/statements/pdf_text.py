@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from reportlab.pdfbase.pdfmetrics import standardFonts, stringWidth
 
 from ntropy_dagster.sandbox.statements.errors import StatementError
@@ -113,30 +113,32 @@ def _group_lines(chunks: list[Chunk]) -> tuple[Line, ...]:
     return tuple(Line(group[0].y, tuple(sorted(group, key=lambda c: c.x0))) for group in lines)
 
 
+def _page_chunks(page: PageObject) -> list[Chunk]:
+    chunks: list[Chunk] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: dict | None, size: float) -> None:
+        text = text.strip()
+        if not text:
+            return
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        eff = float(size) * (abs(tm[3] * cm[3]) or 1.0)
+        base = str(font.get("/BaseFont", "")).lstrip("/") if isinstance(font, dict) else ""
+        chunks.append(Chunk(x, x + _run_width(text, base, eff), y, eff, text))
+
+    page.extract_text(visitor_text=visit)
+    return chunks
+
+
 def read_pages(reader: PdfReader, *, first_only: bool = False) -> list[Page]:
     """Positioned text of every page (or only the first); unreadable content is ``corrupted_file``."""
-    pages: list[Page] = []
     try:
         selected = [reader.pages[0]] if first_only else list(reader.pages)
-        for number, page in enumerate(selected, start=1):
-            chunks: list[Chunk] = []
-
-            def visit(text: str, cm: list[float], tm: list[float], font: dict | None, size: float) -> None:
-                text = text.strip()
-                if not text:
-                    return
-                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-                scale = abs(tm[3] * cm[3]) or 1.0
-                eff = float(size) * scale
-                base = str(font.get("/BaseFont", "")).lstrip("/") if isinstance(font, dict) else ""
-                chunks.append(Chunk(x, x + _run_width(text, base, eff), y, eff, text))
-
-            page.extract_text(visitor_text=visit)
-            width = float(page.mediabox.width)
-            pages.append(Page(number, width, _group_lines(chunks)))
+        return [
+            Page(number, float(page.mediabox.width), _group_lines(_page_chunks(page)))
+            for number, page in enumerate(selected, start=1)
+        ]
     except Exception as exc:
         raise StatementError(
             "corrupted_file", f"the PDF content cannot be read: {type(exc).__name__}"
         ) from exc
-    return pages

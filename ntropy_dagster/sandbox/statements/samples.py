@@ -32,7 +32,7 @@ def make_truncated_pdf(seed: int = 0, keep: float = 0.6) -> bytes:
 
 
 def make_corrupt_pdf(seed: int = 0) -> bytes:
-    """A statement whose body is overwritten with junk but keeps its header and ``%%EOF`` (``corrupted_file``)."""
+    """A statement whose body is junk but keeps its header and ``%%EOF`` (``corrupted_file``)."""
     pdf = make_statement_pdf(seed=seed)
     junk = bytes((i * 7 + 13) % 256 for i in range(len(pdf) - 40))
     return pdf[:15] + junk + pdf[-25:]
