@@ -1,0 +1,68 @@
+"""Engine creation per dialect: URL normalisation, SQLite pragmas and write locking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+SUPPORTED_DIALECTS = ("sqlite", "duckdb", "postgresql")
+
+#: Connection execution option marking a write transaction (SQLite then takes the write lock up front).
+WRITE_OPTION = "ntropy_write"
+
+_DEFAULT_SCHEMA = {"sqlite": "main", "duckdb": "main", "postgresql": "public"}
+
+
+def normalise_url(url: str | sa.URL) -> sa.URL:
+    """Parse ``url``; plain ``postgresql://`` URLs get the psycopg 3 driver (needed for ``COPY``)."""
+    parsed = sa.make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_DIALECTS:
+        raise ValueError(
+            f"unsupported warehouse dialect {backend!r}; use one of {', '.join(SUPPORTED_DIALECTS)}"
+        )
+    if backend == "postgresql" and parsed.get_driver_name() != "psycopg":
+        if "+" in parsed.drivername:
+            raise ValueError("PostgreSQL warehouses need the psycopg 3 driver: postgresql+psycopg://...")
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def default_schema(dialect: str) -> str:
+    """Schema used when the warehouse is not given one."""
+    return _DEFAULT_SCHEMA[dialect]
+
+
+def create_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
+    """Create the engine for ``url`` (no connection is opened here)."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, **kwargs)
+    if url.get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
+    connect_args = {"timeout": 30.0, **kwargs.pop("connect_args", {})}
+    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We emit BEGIN ourselves (below) instead of letting sqlite3 begin lazily before DML.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        # 256 MiB page cache (allocated on demand): bulk upserts into big keyed tables stay in memory.
+        cursor.execute("PRAGMA cache_size=-262144")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # Writers take the write lock at BEGIN, so two processes never deadlock upgrading read locks.
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

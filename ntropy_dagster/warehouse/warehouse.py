@@ -1,0 +1,210 @@
+"""The :class:`Warehouse`: tables, bulk upserts and reads on SQLite, DuckDB or PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from ntropy_dagster.warehouse import engines, migrate
+from ntropy_dagster.warehouse.frames import Rows, arrow_type, iter_chunks, prepare_chunk
+from ntropy_dagster.warehouse.tables import (
+    MISSING_KEY,
+    SPECS_BY_NAME,
+    TABLE_NAMES,
+    WarehouseTables,
+    build_tables,
+)
+from ntropy_dagster.warehouse.writers import WRITERS
+
+DEFAULT_CHUNK_SIZE = 50_000
+
+
+class Warehouse:
+    """Ntropy warehouse tables in one database, with fast idempotent bulk upserts.
+
+    ``url`` is a SQLAlchemy URL: ``sqlite:///file.db``, ``duckdb:///file.duckdb`` or
+    ``postgresql+psycopg://user:pass@host/db`` (a plain ``postgresql://`` URL gets the psycopg driver).
+    ``schema`` puts the tables in that schema (created by :meth:`ensure_schema`; PostgreSQL and DuckDB
+    only). ``table_prefix`` is prepended to every logical table name. Nothing connects until first use.
+    """
+
+    def __init__(
+        self,
+        url: str | sa.URL,
+        *,
+        schema: str | None = None,
+        table_prefix: str = "ntropy_",
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        engine_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.url = engines.normalise_url(url)
+        self.dialect: str = self.url.get_backend_name()
+        if schema is not None and self.dialect == "sqlite":
+            raise ValueError(
+                "SQLite has no schemas: leave schema=None and use table_prefix to namespace tables"
+            )
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be positive")
+        self.schema = schema
+        self.table_prefix = table_prefix
+        self.chunk_size = chunk_size
+        self._engine_kwargs = dict(engine_kwargs or {})
+        self.metadata = sa.MetaData()
+        self.tables: WarehouseTables = build_tables(
+            self.metadata, prefix=table_prefix, schema=schema, with_indexes=self.dialect != "duckdb"
+        )
+        self._arrow_types = {
+            logical: {c.name: arrow_type(c.type) for c in self.tables[logical].columns}
+            for logical in TABLE_NAMES
+        }
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.url.render_as_string(hide_password=True)!r}, schema={self.schema!r})"
+
+    @cached_property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine (created lazily)."""
+        return engines.create_engine(self.url, **self._engine_kwargs)
+
+    def dispose(self) -> None:
+        """Close pooled connections; the warehouse stays usable and reconnects on demand."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A write transaction; pass the connection as ``conn=`` to :meth:`upsert`/:meth:`delete_where`."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{engines.WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _transaction(self, conn: sa.Connection | None) -> Iterator[sa.Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.begin() as own:
+                yield own
+
+    def table_name(self, logical: str) -> str:
+        """Qualified table name, e.g. ``main.ntropy_enriched_transactions``, for asset metadata."""
+        table = self.tables[logical]
+        return f"{self.schema or engines.default_schema(self.dialect)}.{table.name}"
+
+    def ensure_schema(self) -> None:
+        """Create schema, tables and indexes if missing and add new nullable columns (idempotent)."""
+        try:
+            self._ensure_schema_once()
+        except sa.exc.DBAPIError:
+            # A concurrent creator won a race between our existence check and CREATE: check again.
+            self._ensure_schema_once()
+
+    def _ensure_schema_once(self) -> None:
+        with self.begin() as conn:
+            migrate.ensure_schema(conn, self.metadata, self.tables, self.schema)
+
+    def upsert(
+        self,
+        logical: str,
+        rows: Rows,
+        *,
+        conn: sa.Connection | None = None,
+        ignore_extra_columns: bool = False,
+    ) -> int:
+        """Insert or update ``rows`` by the table's natural key; return the number of rows written.
+
+        ``rows`` is a pandas DataFrame, an Arrow table/record batch/reader, or an iterable of mappings
+        (consumed ``chunk_size`` rows at a time, so memory stays bounded). Only the columns present in
+        the input are written; on conflict, other columns keep their stored values. Missing text key
+        values (e.g. ``account_holder_id=None``) are stored as ``''``. Within one chunk, the last row of
+        a duplicated key wins. Unknown columns raise ``ValueError`` unless ``ignore_extra_columns``.
+        All chunks are written in one transaction (``conn``'s, when given).
+        """
+        spec = SPECS_BY_NAME[self._check_table(logical)]
+        types = self._arrow_types[logical]
+        writer = WRITERS[self.dialect]
+        target = self._quoted(logical)
+        now = dt.datetime.now(dt.timezone.utc)
+        written = 0
+        with self._transaction(conn) as tx:
+            for raw in iter_chunks(rows, self.chunk_size):
+                if raw.num_rows == 0:
+                    continue
+                chunk = prepare_chunk(raw, spec, types, ignore_extra_columns=ignore_extra_columns, now=now)
+                written += writer(tx, target, chunk, spec.keys)
+        return written
+
+    def delete_where(self, logical: str, *, conn: sa.Connection | None = None, **equals: Any) -> int:
+        """Delete the rows whose columns equal ``equals`` (at least one condition); return the count."""
+        if not equals:
+            raise ValueError("delete_where needs at least one column=value condition")
+        table = self.tables[self._check_table(logical)]
+        with self._transaction(conn) as tx:
+            return tx.execute(sa.delete(table).where(*self._conditions(logical, equals))).rowcount
+
+    def count(self, logical: str, **equals: Any) -> int:
+        """Number of rows whose columns equal ``equals``."""
+        table = self.tables[self._check_table(logical)]
+        query = sa.select(sa.func.count()).select_from(table).where(*self._conditions(logical, equals))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def read_frame(
+        self, sql_or_logical: str, params: Mapping[str, Any] | None = None, **equals: Any
+    ) -> pd.DataFrame:
+        """Read a logical table (filtered by ``equals``) or a SQL query (with ``params``) into a DataFrame.
+
+        For logical tables, timestamp columns come back as UTC-aware ``datetime64`` on every dialect.
+        """
+        if sql_or_logical in SPECS_BY_NAME:
+            table = self.tables[sql_or_logical]
+            query: sa.Executable = sa.select(table).where(*self._conditions(sql_or_logical, equals))
+        elif equals:
+            raise ValueError("column=value filters apply to logical table names only; use params with SQL")
+        else:
+            query = sa.text(sql_or_logical)
+        with self.engine.connect() as conn:
+            result = conn.execute(query, dict(params or {}))
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        if sql_or_logical in SPECS_BY_NAME:
+            for column in self.tables[sql_or_logical].columns:
+                if isinstance(column.type, sa.DateTime):
+                    frame[column.name] = pd.to_datetime(frame[column.name], utc=True)
+        return frame
+
+    def column_schema(self, logical: str) -> list[tuple[str, str, str]]:
+        """``(name, SQL type, description)`` for every column, e.g. to build a Dagster ``TableSchema``."""
+        table = self.tables[self._check_table(logical)]
+        return [
+            (c.name, c.type.compile(dialect=self.engine.dialect), c.info.get("description", ""))
+            for c in table.columns
+        ]
+
+    def _check_table(self, logical: str) -> str:
+        if logical not in SPECS_BY_NAME:
+            raise KeyError(f"unknown warehouse table {logical!r}; known: {', '.join(TABLE_NAMES)}")
+        return logical
+
+    def _quoted(self, logical: str) -> str:
+        return self.engine.dialect.identifier_preparer.format_table(self.tables[logical])
+
+    def _conditions(self, logical: str, equals: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
+        table = self.tables[logical]
+        keys = SPECS_BY_NAME[logical].keys
+        unknown = [name for name in equals if name not in table.columns]
+        if unknown:
+            raise ValueError(f"unknown columns for table {logical!r}: {', '.join(unknown)}")
+        conditions = []
+        for name, value in equals.items():
+            column = table.columns[name]
+            if value is None and name in keys:
+                value = MISSING_KEY
+            conditions.append(column.is_(None) if value is None else column == value)
+        return conditions
