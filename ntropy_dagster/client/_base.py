@@ -40,6 +40,7 @@ from ntropy_dagster.client.errors import (
     RateLimitError,
     WaitTimeoutError,
     error_for_status,
+    format_loc,
     message_from_body,
 )
 
@@ -301,8 +302,15 @@ class ClientCore:
         try:
             return spec.parse(response, response_id)
         except (pydantic.ValidationError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            if isinstance(exc, pydantic.ValidationError):
+                first = exc.errors(include_url=False)[0]
+                detail = f"{exc.title}: {format_loc(first['loc'])}: {first['msg']}"
+                if exc.error_count() > 1:
+                    detail += f" (and {exc.error_count() - 1} more)"
+            else:
+                detail = f"{type(exc).__name__}: {exc}"
             raise APIResponseValidationError(
-                str(exc).splitlines()[0], method=spec.method, path=spec.path, request_id=response_id
+                detail, method=spec.method, path=spec.path, request_id=response_id
             ) from exc
 
     def poll(

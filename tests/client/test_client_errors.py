@@ -121,7 +121,7 @@ async def test_non_json_error_body(client: Any, fake: FakeNtropy) -> None:
 
 async def test_unparseable_success_body(client: Any, fake: FakeNtropy) -> None:
     fake.fail_next(httpx.Response(200, json={"unexpected": True}, headers={"X-Request-ID": "r-9"}))
-    with pytest.raises(APIResponseValidationError, match="request id r-9"):
+    with pytest.raises(APIResponseValidationError, match=r"Batch: id: Field required .*request id r-9"):
         await run(client.batches.get("b"))
 
 
