@@ -19,7 +19,14 @@ from ntropy_dagster.sandbox.statements import (
 )
 
 READERS: tuple[Callable[[bytes], Any], ...] = (parse_statement, verify_statement, count_pages)
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# database=None: no .hypothesis directory in the repository; runs stay reproducible via derandomize.
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @cache
