@@ -94,5 +94,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.state.sandbox = context
-    app.add_middleware(SandboxMiddleware, context=context, router=app.router)
+    app.add_middleware(
+        SandboxMiddleware, context=context, routes=[route for router in ROUTERS for route in router.routes]
+    )
     return app

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
-from starlette.routing import Match, Router
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .context import API_KEY_SCOPE, SandboxContext
@@ -28,13 +29,14 @@ class SandboxMiddleware:
     * ``/v3`` requests pass through fault injection: bursts, random errors, token buckets, latency.
     """
 
-    def __init__(self, app: ASGIApp, context: SandboxContext, router: Router) -> None:
+    def __init__(self, app: ASGIApp, context: SandboxContext, routes: Sequence[BaseRoute]) -> None:
         self.app = app
         self.context = context
-        self.router = router
+        self.routes = tuple(routes)
 
     def _endpoint(self, scope: Scope) -> str | None:
-        for route in self.router.routes:
+        """``"METHOD /path/{param}"`` of the route serving this request (the rate-limit bucket name)."""
+        for route in self.routes:
             match, _ = route.matches(scope)
             if match == Match.FULL:
                 return f"{scope['method']} {getattr(route, 'path', '')}"

@@ -1,0 +1,73 @@
+"""Webhook CRUD and delivery to a local receiver (token, signature, retry with a stable event id)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import httpx
+from sandbox_testkit import tx
+
+
+def test_batch_completion_is_delivered_with_token_and_signature(
+    http: httpx.Client, receiver_factory: Any, uid: str
+) -> None:
+    receiver, url = receiver_factory()
+    hook = http.post(
+        "/v3/webhooks",
+        json={"url": url, "events": ["batches.completed"], "token": "secret-token", "hmac_secret": "k3y"},
+    ).json()
+    try:
+        batch_id = http.post("/v3/batches", json={"data": [tx(f"{uid}-0")]}).json()["id"]
+        (delivery,) = [r for r in receiver.wait_for(1) if r.json["data"]["id"] == batch_id]
+        assert delivery.headers["x-ntropy-token"] == "secret-token"
+        expected = hmac.new(b"k3y", delivery.body, hashlib.sha256).hexdigest()
+        assert delivery.headers["x-ntropy-signature"] == expected
+        assert delivery.json["event_type"] == "batches.completed"
+        assert delivery.json["data"]["status"] == "completed" and delivery.json["data"]["progress"] == 1
+        assert delivery.json["event_id"]
+    finally:
+        http.delete(f"/v3/webhooks/{hook['id']}")
+
+
+def test_failed_delivery_is_retried_with_the_same_event_id(
+    http: httpx.Client, receiver_factory: Any, uid: str
+) -> None:
+    receiver, url = receiver_factory(fail_first=1)
+    hook = http.post("/v3/webhooks", json={"url": url, "events": ["batches.error"]}).json()
+    try:
+        batch_id = http.post("/v3/batches", json={"data": [tx(f"{uid}-0")]}).json()["id"]
+        http.post(f"/_sandbox/batches/{batch_id}/fail")
+        first, second = receiver.wait_for(2)[:2]
+        assert first.json["event_id"] == second.json["event_id"]
+        assert second.json["event_type"] == "batches.error" and second.json["data"]["id"] == batch_id
+        assert "x-ntropy-token" not in second.headers
+        deliveries = http.get("/_sandbox/webhook_deliveries").json()
+        mine = [d for d in deliveries if d["webhook_id"] == hook["id"]]
+        assert mine[0]["status"] == "delivered" and mine[0]["attempts"] == 2
+    finally:
+        http.delete(f"/v3/webhooks/{hook['id']}")
+
+
+def test_webhook_crud_patch_and_limits(http: httpx.Client) -> None:
+    bad = http.post("/v3/webhooks", json={"url": "http://x.test/h", "events": ["batches.finished"]})
+    assert bad.status_code == 422
+    created = [
+        http.post("/v3/webhooks", json={"url": f"http://x.test/{i}", "events": ["reports.resolved"]})
+        for i in range(12)
+    ]
+    ok = [c.json()["id"] for c in created if c.status_code == 200]
+    try:
+        assert len(ok) <= 10 and created[-1].status_code == 400
+        patched = http.patch(
+            f"/v3/webhooks/{ok[0]}", json={"enabled": False, "token": "t", "hmac_secret": None}
+        )
+        assert patched.json()["enabled"] is False and patched.json()["token"] == "t"
+        assert "hmac_secret" not in patched.json()
+        listed = http.get("/v3/webhooks").json()
+        assert {"next_cursor", "data"} == set(listed) and ok[0] in {w["id"] for w in listed["data"]}
+    finally:
+        for hook_id in ok:
+            http.delete(f"/v3/webhooks/{hook_id}")
+    assert http.get(f"/v3/webhooks/{ok[0]}").status_code == 404
