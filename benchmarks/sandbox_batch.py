@@ -51,11 +51,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=None, help="tx/s (default: instant)")
     args = parser.parse_args()
     config = SandboxConfig(api_keys=("bench",), rate=args.rate, statement_delay=0.0, dispatch_webhooks=False)
-    with run_sandbox(config) as sandbox, httpx.Client(
-        base_url=sandbox.base_url, headers={"X-Api-Key": "bench"}, timeout=600
-    ) as http:
+    with (
+        run_sandbox(config) as sandbox,
+        httpx.Client(base_url=sandbox.base_url, headers={"X-Api-Key": "bench"}, timeout=600) as http,
+    ):
         for i in range(3):
-            http.post("/v3/account_holders", json={"id": f"holder-{i}", "type": ("consumer", "business")[i % 2]})
+            holder = {"id": f"holder-{i}", "type": ("consumer", "business")[i % 2]}
+            http.post("/v3/account_holders", json=holder)
         body = orjson.dumps({"operation": "POST /v3/transactions", "data": build_batch(args.items)})
         start = time.perf_counter()
         created = http.post("/v3/batches", content=body, headers={"Content-Type": "application/json"})
