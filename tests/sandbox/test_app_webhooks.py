@@ -71,3 +71,20 @@ def test_webhook_crud_patch_and_limits(http: httpx.Client) -> None:
         for hook_id in ok:
             http.delete(f"/v3/webhooks/{hook_id}")
     assert http.get(f"/v3/webhooks/{ok[0]}").status_code == 404
+
+
+def test_report_status_change_is_delivered(http: httpx.Client, receiver_factory: Any, uid: str) -> None:
+    receiver, url = receiver_factory()
+    hook = http.post("/v3/webhooks", json={"url": url, "events": ["reports.resolved"]}).json()
+    try:
+        report = http.post(
+            "/v3/reports", json={"transaction_id": f"{uid}-t", "description": "bad logo", "fields": ["logo"]}
+        ).json()
+        http.post(f"/_sandbox/reports/{report['id']}/status", json={"status": "pending"})
+        http.post(f"/_sandbox/reports/{report['id']}/status", json={"status": "resolved"})
+        (delivery,) = receiver.wait_for(1)
+        assert delivery.json["event_type"] == "reports.resolved"
+        assert delivery.json["data"]["id"] == report["id"] and delivery.json["data"]["status"] == "resolved"
+        assert http.get(f"/v3/reports/{report['id']}").json()["status"] == "resolved"
+    finally:
+        http.delete(f"/v3/webhooks/{hook['id']}")

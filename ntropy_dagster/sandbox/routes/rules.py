@@ -22,8 +22,10 @@ router = APIRouter(tags=["rules"])
 
 
 def _check(rules: list[Any]) -> None:
-    problems = validate_rules(rulesets.without_ids(rules)) if all(isinstance(r, dict) for r in rules) else []
-    if not all(isinstance(r, dict) for r in rules):
+    """422 listing every problem of the ruleset, 413 when it is too large."""
+    if all(isinstance(rule, dict) for rule in rules):
+        problems = validate_rules(rulesets.without_ids(rules))
+    else:
         problems = ["every rule must be a JSON object"]
     if problems:
         raise RequestValidationError(
