@@ -129,7 +129,9 @@ def test_hand_written_spec_with_long_and_special_descriptions() -> None:
     spec = StatementSpec(
         bank="HSBC UK",
         account_holder_name="Priya Patel",
-        address=StatementAddress("Flat 3, 14 Camden Road", "London", "NW1 9DP", None, "GB"),
+        address=StatementAddress(
+            street="Flat 3, 14 Camden Road", postcode="NW1 9DP", city="London", state=None, country="GB"
+        ),
         account_number="43218765",
         period_start=dt.date(2025, 3, 1),
         period_end=dt.date(2025, 3, 31),
@@ -152,7 +154,9 @@ def test_verify_reads_holder_period_and_accounts_from_page_one() -> None:
         n_accounts=2,
         account_holder_type="business",
         account_holder_name="Bluebird Bakery LLC",
-        address=StatementAddress("1208 Barton Springs Rd Apt 4", "Austin", "78704", "TX", "US"),
+        address=StatementAddress(
+            street="1208 Barton Springs Rd Apt 4", postcode="78704", city="Austin", state="TX", country="US"
+        ),
     )
     info = verify_statement(make_statement_pdf(spec))
     assert info["institution"] == "Chase"
@@ -186,9 +190,24 @@ def test_verify_reads_holder_period_and_accounts_from_page_one() -> None:
 @pytest.mark.parametrize(
     ("bank", "address"),
     [
-        ("Barclays", StatementAddress("22 Deansgate", "Manchester", "M3 2BW", None, "GB")),
-        ("N26", StatementAddress("Kastanienallee 12", "Berlin", "10435", None, "DE")),
-        ("Monzo", StatementAddress("55 Water St", "Brooklyn", "11201", "NY", "US")),  # foreign holder
+        (
+            "Barclays",
+            StatementAddress(
+                street="22 Deansgate", postcode="M3 2BW", city="Manchester", state=None, country="GB"
+            ),
+        ),
+        (
+            "N26",
+            StatementAddress(
+                street="Kastanienallee 12", postcode="10435", city="Berlin", state=None, country="DE"
+            ),
+        ),
+        (
+            "Monzo",
+            StatementAddress(
+                street="55 Water St", postcode="11201", city="Brooklyn", state="NY", country="US"
+            ),
+        ),  # foreign holder
     ],
 )
 def test_verify_reads_local_and_foreign_addresses(bank: str, address: StatementAddress) -> None:

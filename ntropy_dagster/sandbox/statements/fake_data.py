@@ -256,7 +256,9 @@ def random_statement_spec(
     currency = fields.get("currency") or style.currency
     country = _CURRENCY_COUNTRY.get(currency, style.country)
     street, city, state, postcode = _PLACES[style.country][rng.randrange(len(_PLACES[style.country]))]
-    address = fields.get("address") or StatementAddress(street, city, postcode, state or None, style.country)
+    address = fields.get("address") or StatementAddress(
+        street=street, postcode=postcode, city=city, state=state or None, country=style.country
+    )
     start = fields.get("period_start") or dt.date(2025, rng.randrange(1, 13), 1)
     months_list = _month_starts(start.replace(day=1), months)
     last = months_list[-1]

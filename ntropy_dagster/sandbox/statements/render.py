@@ -32,6 +32,14 @@ ROW_STEP = 12.0  # leading of table rows; the parser ends a table at a larger ga
 MARGIN = 40.0
 BOTTOM = 70.0  # lowest baseline of a table row
 GREY = "#F0F1F3"
+# Printed when a spec has no address (the holder lives in the bank's country).
+DEFAULT_ADDRESSES = {
+    "US": StatementAddress(
+        street="1 Main St", postcode="62701", city="Springfield", state="IL", country="US"
+    ),
+    "GB": StatementAddress(street="1 High Street", postcode="SW1A 1AA", city="London", country="GB"),
+    "DE": StatementAddress(street="Hauptstraße 1", postcode="10115", city="Berlin", country="DE"),
+}
 INK = "#1B1F24"
 
 
@@ -144,7 +152,7 @@ def _first_page_header(lay: _Layout, accounts: list[StatementAccountSpec]) -> No
     # Holder block (left): name, then the address in the holder's local format.
     lay.y = top
     lay.text(MARGIN, spec.account_holder_name, font=BOLD, size=10)
-    address = spec.address or StatementAddress("1 Main St", "Springfield", "62701", "IL", style.country)
+    address = spec.address or DEFAULT_ADDRESSES.get(style.country, DEFAULT_ADDRESSES["US"])
     for line in address_lines(address, style.country):
         lay.y -= 12
         lay.text(MARGIN, line, size=9.5)

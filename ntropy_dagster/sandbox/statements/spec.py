@@ -42,8 +42,8 @@ class StatementAddress:
     """A postal address; ``country`` is an ISO 3166-1 alpha-2 code ("US", "GB", "DE", ...)."""
 
     street: str
-    city: str
     postcode: str
+    city: str
     state: str | None = None
     country: str = "US"
 
