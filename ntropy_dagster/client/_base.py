@@ -21,13 +21,13 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypedDict, TypeVar
 from urllib.parse import quote
 
 import httpx
 import orjson
 import pydantic
-from typing_extensions import Self
+from typing_extensions import Self, Unpack
 
 from ntropy_dagster._version import __version__
 from ntropy_dagster.client._retry import RetryPolicy, parse_retry_after, request_was_not_sent
@@ -49,6 +49,7 @@ __all__ = [
     "US_BASE_URL",
     "AsyncClientBase",
     "ClientCore",
+    "ClientOptions",
     "Op",
     "RequestSpec",
     "SendRequest",
@@ -164,6 +165,16 @@ def _to_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     # Assumption: a connection that cannot be opened in 10 s will not open; reads may legitimately take
     # longer (a 20 MB batch result), so they get the full timeout.
     return httpx.Timeout(timeout, connect=min(10.0, timeout))
+
+
+class ClientOptions(TypedDict, total=False):
+    """Keyword options common to both clients (see :class:`ClientCore`)."""
+
+    base_url: str | None
+    region: Literal["us", "eu"] | None
+    timeout: float | httpx.Timeout | None
+    retry: RetryPolicy | None
+    clock: Callable[[], float] | None
 
 
 class ClientCore:
@@ -370,15 +381,11 @@ class SyncClientBase(ClientCore):
         self,
         api_key: str | None = None,
         *,
-        base_url: str | None = None,
-        region: Literal["us", "eu"] | None = None,
-        timeout: float | httpx.Timeout | None = 30.0,
-        retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(api_key, base_url=base_url, region=region, timeout=timeout, retry=retry, clock=clock)
+        super().__init__(api_key, **options)
         self._sleep = sleep or time.sleep
         self._http = httpx.Client(transport=transport, timeout=self.timeout)
 
@@ -417,15 +424,11 @@ class AsyncClientBase(ClientCore):
         self,
         api_key: str | None = None,
         *,
-        base_url: str | None = None,
-        region: Literal["us", "eu"] | None = None,
-        timeout: float | httpx.Timeout | None = 30.0,
-        retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None] | None] | None = None,
-        clock: Callable[[], float] | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(api_key, base_url=base_url, region=region, timeout=timeout, retry=retry, clock=clock)
+        super().__init__(api_key, **options)
         self._sleep = sleep or asyncio.sleep
         self._http = httpx.AsyncClient(transport=transport, timeout=self.timeout)
 

@@ -47,6 +47,12 @@ class Resource(Generic[C]):
     def __init__(self, client: C) -> None:
         self._client = client
 
+    def _request(
+        self, method: str, path: str, parse: Callable[[httpx.Response, str], T], **options: Any
+    ) -> Op[T]:
+        """The operation performing one request (``options``: the other :class:`RequestSpec` fields)."""
+        return self._client.call(RequestSpec(method, path, parse, **options))
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
@@ -193,10 +199,9 @@ def validate_many(
         raise error([{**e, "loc": ("data", *e["loc"])} for e in errors], what=what) from None
 
 
-def page_request(path: str, model: type[M], params: Mapping[str, Any]) -> PageRequest[M]:
+def page_request(path: str, model: type[M], **filters: Any) -> PageRequest[M]:
     """The page-request builder of a list endpoint: the same filters on every page, plus the cursor."""
     parse = parse_page(model)
-    filters = dict(params)
 
     def page(cursor: str | None) -> RequestSpec[Page[M]]:
         return RequestSpec("GET", path, parse, params={**filters, "cursor": cursor})

@@ -11,6 +11,16 @@ from ntropy_fake_api import API_KEY, BASE_URL
 
 from ntropy_dagster.client import AsyncNtropyClient, NtropyClient, RetryPolicy
 
+TX = {
+    "id": "t",
+    "description": "x",
+    "date": "2024-01-01",
+    "amount": 1,
+    "entry_type": "outgoing",
+    "currency": "EUR",
+}
+"""A minimal valid transaction."""
+
 
 @dataclass
 class FakeTime:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from ntropy_client_testkit import FakeTime, close, make_client, run
+from ntropy_client_testkit import TX, FakeTime, close, make_client, run
 from ntropy_fake_api import FakeNtropy
 
 from ntropy_dagster.client import (
@@ -22,15 +22,6 @@ from ntropy_dagster.client import (
     UnprocessableEntityError,
 )
 from ntropy_dagster.client._retry import parse_retry_after
-
-TX = {
-    "id": "t",
-    "description": "x",
-    "date": "2024-01-01",
-    "amount": 1,
-    "entry_type": "outgoing",
-    "currency": "EUR",
-}
 
 
 def status(code: int, **headers: str) -> httpx.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ntropy_client_testkit import FakeTime, run
+from ntropy_client_testkit import TX, FakeTime, run
 from ntropy_fake_api import FakeNtropy
 
 from ntropy_dagster.client import (
@@ -15,15 +15,6 @@ from ntropy_dagster.client import (
     NtropyError,
     WaitTimeoutError,
 )
-
-TX = {
-    "id": "t",
-    "description": "x",
-    "date": "2024-01-01",
-    "amount": 1,
-    "entry_type": "outgoing",
-    "currency": "EUR",
-}
 
 
 async def test_batch_wait_polls_until_completed(client: Any, fake: FakeNtropy, fake_time: FakeTime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from ntropy_dagster.client._base import Op, RequestSpec, path_segment
+from ntropy_dagster.client._base import Op, path_segment
 from ntropy_dagster.client._resource import (
     C,
     Resource,
@@ -41,22 +41,21 @@ class AccountHolders(Resource[C]):
             {"id": id, "type": type, "name": name, "category_id": category_id},
             what="account holder",
         )
-        spec = RequestSpec(
+        return self._request(
             "POST", "/v3/account_holders", parse_model(AccountHolder), json=body.model_dump(exclude_none=True)
         )
-        return self._client.call(spec)
 
     @endpoint
     def get(self, account_holder_id: str) -> Op[AccountHolder]:
         """One account holder (``GET /v3/account_holders/{id}``)."""
         path = f"/v3/account_holders/{path_segment(account_holder_id)}"
-        return self._client.call(RequestSpec("GET", path, parse_model(AccountHolder)))
+        return self._request("GET", path, parse_model(AccountHolder))
 
     @endpoint
     def delete(self, account_holder_id: str) -> Op[None]:
         """Delete an account holder and its transactions (``DELETE /v3/account_holders/{id}``)."""
         path = f"/v3/account_holders/{path_segment(account_holder_id)}"
-        return self._client.call(RequestSpec("DELETE", path, parse_none))
+        return self._request("DELETE", path, parse_none)
 
     @endpoint
     def recurring_groups(self, account_holder_id: str) -> Op[list[RecurrenceGroup]]:
@@ -65,9 +64,7 @@ class AccountHolders(Resource[C]):
         A read-only computation, so it is retried like a GET.
         """
         path = f"/v3/account_holders/{path_segment(account_holder_id)}/recurring_groups"
-        return self._client.call(
-            RequestSpec("POST", path, parse_model_list(RecurrenceGroup), idempotent=True)
-        )
+        return self._request("POST", path, parse_model_list(RecurrenceGroup), idempotent=True)
 
     @paginated
     def list(
@@ -78,5 +75,10 @@ class AccountHolders(Resource[C]):
         limit: int | None = None,
     ) -> PageRequest[AccountHolder]:
         """Every account holder matching the filters (``GET /v3/account_holders``)."""
-        params = {"created_after": created_after, "created_before": created_before, "limit": limit}
-        return page_request("/v3/account_holders", AccountHolder, params)
+        return page_request(
+            "/v3/account_holders",
+            AccountHolder,
+            created_after=created_after,
+            created_before=created_before,
+            limit=limit,
+        )

@@ -60,38 +60,37 @@ class BankStatements(Resource[C]):
         have reached the server (a retry would create a second job).
         """
         name, content = _read_file(file, filename)
-        spec = RequestSpec(
+        return self._request(
             "POST",
             "/v3/bank_statements",
             parse_model(BankStatementJob),
             files={"file": (name, content, "application/pdf")},
             idempotent=False,
         )
-        return self._client.call(spec)
 
     @endpoint
     def get(self, statement_id: str) -> Op[BankStatementJob]:
         """The job's status (``GET /v3/bank_statements/{id}``)."""
         path = f"/v3/bank_statements/{path_segment(statement_id)}"
-        return self._client.call(RequestSpec("GET", path, parse_model(BankStatementJob)))
+        return self._request("GET", path, parse_model(BankStatementJob))
 
     @endpoint
     def results(self, statement_id: str) -> Op[BankStatementResults]:
         """Accounts and transactions of a completed job (``GET /v3/bank_statements/{id}/results``)."""
         path = f"/v3/bank_statements/{path_segment(statement_id)}/results"
-        return self._client.call(RequestSpec("GET", path, parse_model(BankStatementResults)))
+        return self._request("GET", path, parse_model(BankStatementResults))
 
     @endpoint
     def verify(self, statement_id: str) -> Op[StatementInfo]:
         """Fast first-page extraction (``POST /v3/bank_statements/{id}/verify``); read-only, so retried."""
         path = f"/v3/bank_statements/{path_segment(statement_id)}/verify"
-        return self._client.call(RequestSpec("POST", path, parse_model(StatementInfo), idempotent=True))
+        return self._request("POST", path, parse_model(StatementInfo), idempotent=True)
 
     @endpoint
     def delete(self, statement_id: str) -> Op[None]:
         """Delete a job (``DELETE /v3/bank_statements/{id}``)."""
         path = f"/v3/bank_statements/{path_segment(statement_id)}"
-        return self._client.call(RequestSpec("DELETE", path, parse_none))
+        return self._request("DELETE", path, parse_none)
 
     @endpoint
     def wait(
@@ -124,10 +123,11 @@ class BankStatements(Resource[C]):
         limit: int | None = None,
     ) -> PageRequest[BankStatementJob]:
         """Every job matching the filters, newest first (``GET /v3/bank_statements``)."""
-        params = {
-            "status": status,
-            "created_after": created_after,
-            "created_before": created_before,
-            "limit": limit,
-        }
-        return page_request("/v3/bank_statements", BankStatementJob, params)
+        return page_request(
+            "/v3/bank_statements",
+            BankStatementJob,
+            status=status,
+            created_after=created_after,
+            created_before=created_before,
+            limit=limit,
+        )

@@ -80,23 +80,20 @@ class Batches(Resource[C]):
             "priority": priority,
         }
         # Encoded once here, so a retry does not serialise 24,960 transactions again.
-        spec = RequestSpec(
+        return self._request(
             "POST", "/v3/batches", parse_model(Batch), content=orjson.dumps(body), idempotent=False
         )
-        return self._client.call(spec)
 
     @endpoint
     def get(self, batch_id: str) -> Op[Batch]:
         """The batch's status and progress (``GET /v3/batches/{id}``)."""
-        return self._client.call(
-            RequestSpec("GET", f"/v3/batches/{path_segment(batch_id)}", parse_model(Batch))
-        )
+        return self._request("GET", f"/v3/batches/{path_segment(batch_id)}", parse_model(Batch))
 
     @endpoint
     def results(self, batch_id: str) -> Op[BatchResults]:
         """The enriched transactions as typed models (``GET /v3/batches/{id}/results``)."""
-        return self._client.call(
-            RequestSpec("GET", f"/v3/batches/{path_segment(batch_id)}/results", parse_model(BatchResults))
+        return self._request(
+            "GET", f"/v3/batches/{path_segment(batch_id)}/results", parse_model(BatchResults)
         )
 
     @endpoint
@@ -106,9 +103,7 @@ class Batches(Resource[C]):
         The body is decoded with orjson and ``results`` returned as is, without building a pydantic object
         per item (several times faster than :meth:`results` on a full batch).
         """
-        return self._client.call(
-            RequestSpec("GET", f"/v3/batches/{path_segment(batch_id)}/results", _results_records)
-        )
+        return self._request("GET", f"/v3/batches/{path_segment(batch_id)}/results", _results_records)
 
     @endpoint
     def wait(
@@ -145,10 +140,11 @@ class Batches(Resource[C]):
         limit: int | None = None,
     ) -> PageRequest[Batch]:
         """Every batch matching the filters, newest first (``GET /v3/batches``); ``limit``: page size."""
-        params = {
-            "status": status,
-            "created_after": created_after,
-            "created_before": created_before,
-            "limit": limit,
-        }
-        return page_request("/v3/batches", Batch, params)
+        return page_request(
+            "/v3/batches",
+            Batch,
+            status=status,
+            created_after=created_after,
+            created_before=created_before,
+            limit=limit,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ntropy_dagster.client._base import Op, RequestSpec, path_segment
+from ntropy_dagster.client._base import Op, path_segment
 from ntropy_dagster.client._resource import C, Resource, endpoint, parse_model
 from ntropy_dagster.client.models import CategorySet
 
@@ -19,9 +19,7 @@ class CategorySets(Resource[C]):
     @endpoint
     def get(self, category_id: str) -> Op[CategorySet]:
         """The set's labels (``GET /v3/categories/{id}``)."""
-        return self._client.call(
-            RequestSpec("GET", f"/v3/categories/{path_segment(category_id)}", _parse_set)
-        )
+        return self._request("GET", f"/v3/categories/{path_segment(category_id)}", _parse_set)
 
     @endpoint
     def set(self, category_id: str, *, incoming: Sequence[str], outgoing: Sequence[str]) -> Op[CategorySet]:
@@ -29,19 +27,17 @@ class CategorySets(Resource[C]):
         for name, labels in (("incoming", incoming), ("outgoing", outgoing)):
             if isinstance(labels, str) or not all(isinstance(label, str) for label in labels):
                 raise TypeError(f"{name} must be a sequence of strings")
-        spec = RequestSpec(
+        return self._request(
             "POST",
             f"/v3/categories/{path_segment(category_id)}",
             _parse_set,
             json={"incoming": list(incoming), "outgoing": list(outgoing)},
             idempotent=True,
         )
-        return self._client.call(spec)
 
     @endpoint
     def reset(self, category_id: str) -> Op[CategorySet]:
         """Restore the default labels (``POST /v3/categories/{id}/reset``)."""
-        spec = RequestSpec(
+        return self._request(
             "POST", f"/v3/categories/{path_segment(category_id)}/reset", _parse_set, idempotent=True
         )
-        return self._client.call(spec)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ntropy_dagster.client._base import Op, RequestSpec, path_segment
+from ntropy_dagster.client._base import Op, path_segment
 from ntropy_dagster.client._resource import C, Resource, endpoint, parse_model, validate_input
 from ntropy_dagster.client.models import Entity
 from ntropy_dagster.client.models.entities import EntityResolveRequest
@@ -26,18 +26,15 @@ class Entities(Resource[C]):
             {"name": name, "website": website, "location": location},
             what="entity query",
         )
-        spec = RequestSpec(
+        return self._request(
             "POST",
             "/v3/entities/resolve",
             parse_model(Entity),
             json=body.model_dump(exclude_none=True),
             idempotent=True,
         )
-        return self._client.call(spec)
 
     @endpoint
     def get(self, entity_id: str) -> Op[Entity]:
         """One entity (``GET /v3/entities/{id}``)."""
-        return self._client.call(
-            RequestSpec("GET", f"/v3/entities/{path_segment(entity_id)}", parse_model(Entity))
-        )
+        return self._request("GET", f"/v3/entities/{path_segment(entity_id)}", parse_model(Entity))

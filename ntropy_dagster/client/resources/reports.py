@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
-from ntropy_dagster.client._base import Op, RequestSpec, path_segment
+from ntropy_dagster.client._base import Op, path_segment
 from ntropy_dagster.client._resource import (
     C,
     Resource,
@@ -35,21 +35,17 @@ class Reports(Resource[C]):
             {"transaction_id": transaction_id, "description": description, "fields": list(fields)},
             what="report",
         )
-        return self._client.call(
-            RequestSpec("POST", "/v3/reports", parse_model(Report), json=body.model_dump())
-        )
+        return self._request("POST", "/v3/reports", parse_model(Report), json=body.model_dump())
 
     @endpoint
     def get(self, report_id: str) -> Op[Report]:
         """One report (``GET /v3/reports/{id}``)."""
-        return self._client.call(
-            RequestSpec("GET", f"/v3/reports/{path_segment(report_id)}", parse_model(Report))
-        )
+        return self._request("GET", f"/v3/reports/{path_segment(report_id)}", parse_model(Report))
 
     @endpoint
     def delete(self, report_id: str) -> Op[None]:
         """Withdraw a report (``DELETE /v3/reports/{id}``)."""
-        return self._client.call(RequestSpec("DELETE", f"/v3/reports/{path_segment(report_id)}", parse_none))
+        return self._request("DELETE", f"/v3/reports/{path_segment(report_id)}", parse_none)
 
     @paginated
     def list(
@@ -61,10 +57,11 @@ class Reports(Resource[C]):
         limit: int | None = None,
     ) -> PageRequest[Report]:
         """Every report matching the filters (``GET /v3/reports``)."""
-        params = {
-            "status": status,
-            "created_after": created_after,
-            "created_before": created_before,
-            "limit": limit,
-        }
-        return page_request("/v3/reports", Report, params)
+        return page_request(
+            "/v3/reports",
+            Report,
+            status=status,
+            created_after=created_after,
+            created_before=created_before,
+            limit=limit,
+        )

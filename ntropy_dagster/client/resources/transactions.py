@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ntropy_dagster.client._base import Op, RequestSpec, path_segment
+from ntropy_dagster.client._base import Op, path_segment
 from ntropy_dagster.client._resource import (
     C,
     Resource,
@@ -37,40 +37,36 @@ class Transactions(Resource[C]):
         tx = validate_input(
             TransactionInput, transaction, error=TransactionValidationError, what="transaction"
         )
-        spec = RequestSpec(
+        return self._request(
             "POST",
             "/v3/transactions",
             parse_model(EnrichedTransaction),
             json=tx.model_dump(mode="json", exclude_none=True),
             idempotent=True,
         )
-        return self._client.call(spec)
 
     @endpoint
     def get(self, transaction_id: str) -> Op[Transaction]:
         """One stored transaction with its enrichment (``GET /v3/transactions/{id}``)."""
-        return self._client.call(
-            RequestSpec("GET", f"/v3/transactions/{path_segment(transaction_id)}", parse_model(Transaction))
+        return self._request(
+            "GET", f"/v3/transactions/{path_segment(transaction_id)}", parse_model(Transaction)
         )
 
     @endpoint
     def delete(self, transaction_id: str) -> Op[None]:
         """Delete a stored transaction (``DELETE /v3/transactions/{id}``)."""
-        return self._client.call(
-            RequestSpec("DELETE", f"/v3/transactions/{path_segment(transaction_id)}", parse_none)
-        )
+        return self._request("DELETE", f"/v3/transactions/{path_segment(transaction_id)}", parse_none)
 
     @endpoint
     def assign(self, transaction_id: str, account_holder_id: str) -> Op[Transaction]:
         """Move a transaction to another account holder of the same type (``POST .../{id}/assign``)."""
-        spec = RequestSpec(
+        return self._request(
             "POST",
             f"/v3/transactions/{path_segment(transaction_id)}/assign",
             parse_model(Transaction),
             json={"account_holder_id": account_holder_id},
             idempotent=True,
         )
-        return self._client.call(spec)
 
     @paginated
     def list(
@@ -87,11 +83,12 @@ class Transactions(Resource[C]):
         Returns a paginator: iterate it for transactions, or ``.pages()`` for pages. ``limit`` is the page
         size sent with every page request.
         """
-        params = {
-            "created_after": created_after,
-            "created_before": created_before,
-            "account_holder_id": account_holder_id,
-            "dataset_id": dataset_id,
-            "limit": limit,
-        }
-        return page_request("/v3/transactions", Transaction, params)
+        return page_request(
+            "/v3/transactions",
+            Transaction,
+            created_after=created_after,
+            created_before=created_before,
+            account_holder_id=account_holder_id,
+            dataset_id=dataset_id,
+            limit=limit,
+        )

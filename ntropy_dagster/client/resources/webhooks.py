@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import orjson
 
-from ntropy_dagster.client._base import Op, RequestSpec, path_segment
+from ntropy_dagster.client._base import Op, path_segment
 from ntropy_dagster.client._resource import (
     C,
     Resource,
@@ -62,17 +62,14 @@ class Webhooks(Resource[C]):
             {"url": url, "events": list(events), "token": token, "hmac_secret": hmac_secret},
             what="webhook",
         )
-        spec = RequestSpec(
+        return self._request(
             "POST", "/v3/webhooks", parse_model(Webhook), json=body.model_dump(exclude_none=True)
         )
-        return self._client.call(spec)
 
     @endpoint
     def get(self, webhook_id: str) -> Op[Webhook]:
         """One webhook (``GET /v3/webhooks/{id}``)."""
-        return self._client.call(
-            RequestSpec("GET", f"/v3/webhooks/{path_segment(webhook_id)}", parse_model(Webhook))
-        )
+        return self._request("GET", f"/v3/webhooks/{path_segment(webhook_id)}", parse_model(Webhook))
 
     @endpoint
     def update(
@@ -102,23 +99,20 @@ class Webhooks(Resource[C]):
             if value is not NOT_GIVEN
         }
         body = validate_input(WebhookUpdate, given, what="webhook update")
-        spec = RequestSpec(
+        return self._request(
             "PATCH",
             f"/v3/webhooks/{path_segment(webhook_id)}",
             _parse_optional_webhook,
             json=body.model_dump(exclude_unset=True),
             idempotent=True,
         )
-        return self._client.call(spec)
 
     @endpoint
     def delete(self, webhook_id: str) -> Op[None]:
         """Remove a webhook (``DELETE /v3/webhooks/{id}``)."""
-        return self._client.call(
-            RequestSpec("DELETE", f"/v3/webhooks/{path_segment(webhook_id)}", parse_none)
-        )
+        return self._request("DELETE", f"/v3/webhooks/{path_segment(webhook_id)}", parse_none)
 
     @paginated
     def list(self) -> PageRequest[Webhook]:
         """Every webhook (``GET /v3/webhooks``)."""
-        return page_request("/v3/webhooks", Webhook, {})
+        return page_request("/v3/webhooks", Webhook)
