@@ -22,7 +22,7 @@ from .knowledge import Brand, KnowledgeBase, normalise_website, person_id
 from .location import Place, extract, structured
 from .parties import detect_payroll, detect_transfer, looks_like_person
 from .rules import apply_rules
-from .text import clean, name_tokens, title, tokens
+from .text import clean, drop_codes, name_tokens, title, tokens
 
 _MAX_DESCRIPTION = 4096
 _MAX_NAME_TOKENS = 6
@@ -51,6 +51,20 @@ _OUT_FALLBACKS = (
     ("education", "education"),
     ("transfer", "transfer"),
 )
+# What an intermediary says about an unknown counterparty ("TST*" = a restaurant on Toast).
+_IMPLIED_HINTS = {
+    "toasttab.com": "restaurants",
+    "doordash.com": "food_delivery",
+    "ubereats.com": "food_delivery",
+    "grubhub.com": "food_delivery",
+    "deliveroo.com": "food_delivery",
+    "just-eat.co.uk": "food_delivery",
+    "postmates.com": "food_delivery",
+    "wolt.com": "food_delivery",
+    "shopify.com": "general",
+    "eventbrite.com": "entertainment",
+    "play.google.com": "digital",
+}
 _BANK_OUT = (("fee", "bank_fees"), ("interest", "bank_fees"), ("mortgage", "mortgage"), ("loan", "loan"))
 
 
@@ -237,7 +251,7 @@ class EnrichmentEngine:
         self, store_number: str | None, text: str, inter_keys: list[str], flags: frozenset[str]
     ) -> Analysis:
         kb = self.kb
-        toks = tokens(text)
+        toks = drop_codes(tokens(text))
         match = kb.find(toks, intermediaries=False) or kb.find(toks, intermediaries=True)
         if match is not None:
             brand = match.brand
@@ -245,7 +259,7 @@ class EnrichmentEngine:
             place, _ = extract(toks, match.end, infer_city=True)
             if store_number is None and match.end < len(toks):
                 nxt = toks[match.end]
-                if nxt.isdigit() and 2 <= len(nxt) <= 6 and place.raw != nxt:
+                if nxt.isdigit() and 2 <= len(nxt) <= 6 and place.raw != nxt and _has_stores(brand):
                     store_number = nxt
             return Analysis(
                 "merchant",
@@ -265,13 +279,17 @@ class EnrichmentEngine:
         hint = keywords.word_hint(" ".join(name)) if name else None
         kind = "unknown"
         person = False
+        if "atm" in flags:
+            name = []
         if not name:
             kind = "empty"
             if keys:
                 brand = kb.brand(keys.pop())
                 hint = brand.hint
-        elif looks_like_person(name):
+        elif looks_like_person(name) and not keys:
             kind, person, hint = "p2p", True, "p2p"
+        elif hint is None:
+            hint = next((_IMPLIED_HINTS[k] for k in keys if k in _IMPLIED_HINTS), None)
         return Analysis(
             kind,
             brand,
@@ -283,6 +301,11 @@ class EnrichmentEngine:
             None if place.empty() else place,
             store_number,
         )
+
+
+def _has_stores(brand: Brand) -> bool:
+    """Brands with physical outlets (retail, food, travel, services MCCs) have store numbers."""
+    return any(m < 6000 or 7000 <= m < 8000 for m in brand.mccs)
 
 
 def _location_of(tx: Mapping[str, Any]) -> Mapping[str, Any] | None:

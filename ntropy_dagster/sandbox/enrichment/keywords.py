@@ -6,7 +6,7 @@ import re
 
 # Transaction-type flags, found anywhere in the cleaned description.
 _FLAGS: tuple[tuple[str, str], ...] = (
-    ("tax_refund", r"\bTAX\s+REF(?:UND)?\b|\bTAXRFD\b|\bTREAS\s+310\b"),
+    ("tax_refund", r"\bTAX\s+REF(?:UND)?\b|\bTAXRFD\b"),
     ("refund", r"\b(?:REFUND|REFUNDED|RETURN|RETURNED|REVERSAL|REVERSED|CHARGEBACK|RFND|CREDIT\s+VOUCHER)\b"),
     ("interest", r"\bINTEREST\b|\bINT\s+(?:PAID|EARNED|PAYMENT|CREDIT|CHARGE|CHG)\b"),
     ("dividend", r"\bDIVIDENDS?\b|\bDIV\s+(?:PAID|PAYMENT)\b"),
@@ -31,6 +31,8 @@ _FLAGS: tuple[tuple[str, str], ...] = (
     ("deposit", r"\bDEPOSIT\b"),
 )
 _FLAG_RX = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _FLAGS))
+# Every flag pattern contains one of these literal words: a cheap pre-check before the regex.
+_FLAG_TRIGGERS = tuple(sorted({w for _, rx in _FLAGS for w in re.findall(r"[A-Z]{3,}", rx)}))
 
 # Business-type words of unknown merchants -> category hint; earlier entries win.
 _WORDS: tuple[tuple[str, str], ...] = (
@@ -93,6 +95,8 @@ _WORD_RANK = {name: i for i, (name, _) in enumerate(_WORDS)}
 
 def flags(text: str) -> frozenset[str]:
     """Transaction-type flags present in the text (e.g. ``refund``, ``atm``, ``interest``)."""
+    if not any(word in text for word in _FLAG_TRIGGERS):
+        return frozenset()
     return frozenset(m.lastgroup for m in _FLAG_RX.finditer(text) if m.lastgroup)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .data.merchants import INTERMEDIARIES, MERCHANTS
@@ -24,10 +24,22 @@ class Brand:
     hint: str
     is_intermediary: bool
 
-    @property
-    def id(self) -> str:
-        """Stable entity id."""
-        return entity_id(self.website)
+    id: str = field(init=False)
+    _template: tuple[tuple[str, Any], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", entity_id(self.website))
+        template = {
+            "id": self.id,
+            "name": self.name,
+            "website": self.website,
+            "logo": LOGO_BASE + self.domain,
+            "mccs": None,
+            "phone_number": None,
+            "tax_number": None,
+            "naics2017": None,
+        }
+        object.__setattr__(self, "_template", tuple(template.items()))
 
     @property
     def domain(self) -> str:
@@ -36,16 +48,9 @@ class Brand:
 
     def entity(self) -> dict[str, Any]:
         """A fresh Entity dict (v3 shape) for this brand."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "website": self.website,
-            "logo": LOGO_BASE + self.domain,
-            "mccs": list(self.mccs),
-            "phone_number": None,
-            "tax_number": None,
-            "naics2017": None,
-        }
+        entity = dict(self._template)
+        entity["mccs"] = list(self.mccs)
+        return entity
 
 
 def entity_id(website: str) -> str:
@@ -76,6 +81,10 @@ class KnowledgeBase:
         self._load(INTERMEDIARIES, intermediary=True)
         for candidates in self._index.values():
             candidates.sort(key=lambda item: -len(item[0]))
+        # First alias tokens of payroll providers (cheap pre-check for payroll detection).
+        self.payroll_first_tokens = frozenset(
+            first for first, bucket in self._index.items() if any(b.hint == "payroll" for _, b in bucket)
+        )
 
     def _load(self, table: str, *, intermediary: bool) -> None:
         for line in table.strip().splitlines():

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from .data.places import CITIES, COUNTRIES, COUNTRY_ALIASES, US_STATES
-from .text import fold, title, tokens, words
+from .text import NOISE_WORDS, fold, title, tokens, words
 
 _US_ZIP = re.compile(r"^\d{5}(?:\d{4})?$")
 _UK_OUTWARD = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?$")
@@ -22,6 +22,8 @@ _AMBIGUOUS = words("AT NO IT BE IN OR ME OK HI CO AL LA DE PA MA ID OH SO TO AS 
 # City names that are ordinary words: only a city when a state or country follows.
 _WORDY_CITIES = frozenset({"READING", "NICE", "BATH", "MOBILE"})
 _MAX_CITY_TOKENS = 3
+# Words that follow merchant names but are never an (unknown) city.
+_NOT_CITY = NOISE_WORDS | words("BILL HELP PAY SUPPORT INC LLC LTD CORP COM NET ORG USA SVCS SERVICES ONLINE")
 
 STRUCTURED_KEYS = (
     "street",
@@ -110,7 +112,14 @@ def extract(toks: list[str], floor: int, *, infer_city: bool = False) -> tuple[P
             place.country_code = country
             if place.state is None and state and country == "US":
                 place.state = state
-    elif infer_city and place.state and i - 1 >= floor and toks[i - 1].isalpha() and len(toks[i - 1]) > 2:
+    elif (
+        infer_city
+        and place.state
+        and i - 1 >= floor
+        and toks[i - 1].isalpha()
+        and len(toks[i - 1]) > 2
+        and toks[i - 1] not in _NOT_CITY
+    ):
         place.city = title([toks[i - 1]])
         i -= 1
     if not place.empty():

@@ -162,9 +162,8 @@ def detect_payroll(text: str, kb: KnowledgeBase) -> Payroll | None:
     keyword = _PAYROLL_RX.search(text)
     toks = tokens(text)
     provider_match = None
-    for match in _provider_matches(toks, kb):
-        provider_match = match
-        break
+    if keyword is not None or not kb.payroll_first_tokens.isdisjoint(toks):
+        provider_match = next(_provider_matches(toks, kb), None)
     if keyword is None and provider_match is None:
         return None
     stripped = _PAYROLL_RX.sub(" ", text)

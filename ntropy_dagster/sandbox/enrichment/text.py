@@ -101,7 +101,6 @@ _STORE_RX = re.compile(
     r"(?:#\s*|\bSTORE\s*(?:NO\.?|#)?\s*|\bSTR\s*#\s*|\bUNIT\s*#?\s*|\bLOC(?:ATION)?\s*#\s*)(?P<n>\d{1,6})\b"
     r"|\b(?:F|T-?)(?P<m>\d{3,5})\b"
 )
-_SPACES = re.compile(r"\s+")
 _APOSTROPHES = re.compile(r"['\u2019`]")
 _SPLIT = re.compile(r"[^\w&]+|_")
 _HAS_DIGIT = re.compile(r"\d")
@@ -139,13 +138,15 @@ class Cleaned:
 
 def fold(description: str) -> str:
     """Upper-case ASCII-folded (accents removed, other scripts kept), single-spaced text."""
-    text = unicodedata.normalize("NFKD", description)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", text.upper()).strip()
+    text = description
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(text.upper().split())
 
 
 def _ach(text: str) -> str:
-    orig = _ACH_ORIG_RX.search(text)
+    orig = _ACH_ORIG_RX.search(text) if "ORIG CO NAME:" in text else None
     if orig:
         descr = _ACH_DESCR_RX.search(text)
         return (orig.group("name") + " " + (descr.group("descr") if descr else "")).strip()
@@ -160,7 +161,10 @@ def clean(description: str) -> Cleaned:
     out = Cleaned(text)
     for _ in range(6):
         before = text
-        text = _GENERIC_PREFIX_RX.sub("", text, count=1).lstrip(" *-:#")
+        generic = _GENERIC_PREFIX_RX.match(text)
+        if generic:
+            text = text[generic.end() :]
+        text = text.lstrip(" *-:#")
         m = _PROCESSOR_RX.match(text)
         if m:
             key = _PROCESSOR_KEYS[m.lastgroup or ""]
@@ -169,18 +173,22 @@ def clean(description: str) -> Cleaned:
             text = text[m.end() :].lstrip(" *-:#")
         if text == before:
             break
-    for wallet in _WALLET_RX.finditer(text):
-        key = _WALLET_KEYS[wallet.lastgroup or ""]
-        if key not in out.intermediaries:
-            out.intermediaries.append(key)
-    text = _WALLET_RX.sub(" ", text)
-    store = _STORE_RX.search(text)
-    if store:
-        out.store_number = store.group("n") or store.group("m")
-        keep = " STORE " if store.group(0).startswith("STORE") else " "
-        text = text[: store.start()] + keep + text[store.end() :]
-    text = _NOISE_RX.sub(" ", text)
-    out.text = _SPACES.sub(" ", text).strip()
+    if "PAY" in text:
+        for wallet in _WALLET_RX.finditer(text):
+            key = _WALLET_KEYS[wallet.lastgroup or ""]
+            if key not in out.intermediaries:
+                out.intermediaries.append(key)
+        text = _WALLET_RX.sub(" ", text)
+    if _HAS_DIGIT.search(text):
+        store = _STORE_RX.search(text)
+        if store:
+            out.store_number = store.group("n") or store.group("m")
+            keep = " STORE " if store.group(0).startswith("STORE") else " "
+            text = text[: store.start()] + keep + text[store.end() :]
+        text = _NOISE_RX.sub(" ", text)
+    elif "ID" in text:
+        text = _NOISE_RX.sub(" ", text)
+    out.text = " ".join(text.split())
     return out
 
 
@@ -197,10 +205,30 @@ def is_code(token: str) -> bool:
     return digits >= 2 or (digits == 1 and len(token) >= 6)
 
 
+def drop_codes(toks: list[str]) -> list[str]:
+    """Tokens without reference codes: alphanumerics with 2+ digits (``2K4LL7Q80``) and digit runs of 6+."""
+    return [
+        t
+        for t in toks
+        if not (len(t) >= 6 and t.isdigit()) and not (not t.isdigit() and len(t) >= 5 and is_code(t))
+    ]
+
+
+# Transaction words that are not part of a counterparty's name when they lead or trail an unknown one.
+TRANSACTION_WORDS = words(
+    """ATM WITHDRAWAL WITHDRAWL FEE FEES SERVICE MONTHLY MAINTENANCE INTEREST RENT DEPOSIT TRANSFER REFUND
+    CHARGE OVERDRAFT CASH EARNED PAID DIVIDEND XFER TFR BILL"""
+)
+
+
 def name_tokens(toks: list[str]) -> list[str]:
     """Tokens worth keeping in a cleaned organisation name (noise words, codes and trailing TLDs dropped)."""
     kept = [t for t in toks if t not in NOISE_WORDS and not is_code(t) and t != "X"]
     while len(kept) > 1 and kept[-1] in _TLDS:
+        kept.pop()
+    while kept and kept[0] in TRANSACTION_WORDS:
+        kept.pop(0)
+    while kept and kept[-1] in TRANSACTION_WORDS:
         kept.pop()
     while kept and kept[0] == "&":
         kept.pop(0)
