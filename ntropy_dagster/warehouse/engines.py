@@ -22,10 +22,11 @@ def normalise_url(url: str | sa.URL) -> sa.URL:
         raise ValueError(
             f"unsupported warehouse dialect {backend!r}; use one of {', '.join(SUPPORTED_DIALECTS)}"
         )
-    if backend == "postgresql" and parsed.get_driver_name() != "psycopg":
-        if "+" in parsed.drivername:
+    if backend == "postgresql":
+        if "+" not in parsed.drivername:
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        elif parsed.get_driver_name() != "psycopg":
             raise ValueError("PostgreSQL warehouses need the psycopg 3 driver: postgresql+psycopg://...")
-        parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
 
 

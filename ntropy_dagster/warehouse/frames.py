@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import orjson
 import pandas as pd
@@ -20,7 +20,9 @@ import sqlalchemy as sa
 
 from ntropy_dagster.warehouse.tables import MISSING_KEY, TableSpec
 
-Rows = Union[pd.DataFrame, pa.Table, pa.RecordBatch, pa.RecordBatchReader, Iterable[Mapping[str, Any]]]
+Rows: TypeAlias = (
+    pd.DataFrame | pa.Table | pa.RecordBatch | pa.RecordBatchReader | Iterable[Mapping[str, Any]]
+)
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 _ROW_INDEX = "__ntropy_row__"
@@ -68,6 +70,10 @@ def _table_from_mappings(chunk: list[Mapping[str, Any]]) -> pa.Table:
     arrays = {}
     for name in names:
         values = [row.get(name) for row in chunk]
+        if any(isinstance(v, (dict, list, tuple)) for v in values):
+            # Nested values become JSON text as given (Arrow would merge dict shapes into one struct).
+            arrays[name] = _python_fallback(values)
+            continue
         try:
             arrays[name] = pa.array(values, from_pandas=True)
         except (pa.ArrowException, TypeError, ValueError):
@@ -178,16 +184,19 @@ def prepare_chunk(
     extra = [n for n in chunk.column_names if n not in types]
     if extra and not ignore_extra_columns:
         raise ValueError(f"unknown columns for table {spec.logical!r}: {', '.join(sorted(extra))}")
-    missing_keys = [k for k in spec.keys if k not in chunk.column_names]
+    missing_keys = [k for k in spec.keys if k not in chunk.column_names and k not in spec.optional_keys]
     if missing_keys:
         raise ValueError(f"table {spec.logical!r} needs key column(s) {', '.join(missing_keys)}")
     out: dict[str, pa.Array] = {}
     for name in types:
-        if name not in chunk.column_names:
+        if name in chunk.column_names:
+            arr = cast_column(chunk.column(name), types[name], name)
+        elif name in spec.optional_keys:
+            arr = pa.nulls(chunk.num_rows, types[name])
+        else:
             continue
-        arr = cast_column(chunk.column(name), types[name], name)
         if name in spec.keys and arr.null_count:
-            if not pa.types.is_string(arr.type):
+            if name not in spec.optional_keys:
                 raise ValueError(f"key column {name!r} of {spec.logical!r} contains nulls")
             arr = pc.fill_null(arr, MISSING_KEY)
         out[name] = arr

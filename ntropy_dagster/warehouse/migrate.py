@@ -36,10 +36,8 @@ def ensure_schema(
                     f"table {preparer.format_table(table)} lacks key column {column.name!r}; "
                     "it cannot be added in place: migrate it by hand"
                 )
-            column_type = column.type.compile(dialect=conn.dialect)
-            conn.exec_driver_sql(
-                f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.quote(column.name)} {column_type}"
-            )
+            definition = f"{preparer.quote(column.name)} {column.type.compile(dialect=conn.dialect)}"
+            conn.exec_driver_sql(f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {definition}")
         for index in table.indexes:
             conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
 

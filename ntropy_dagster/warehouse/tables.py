@@ -45,6 +45,8 @@ class Col:
     type: sa.types.TypeEngine
     doc: str
     key: bool = False
+    #: Text key that may be missing in the data: stored as ``MISSING_KEY`` instead of NULL.
+    optional_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,11 @@ class TableSpec:
     def keys(self) -> tuple[str, ...]:
         """Natural key (primary key) column names, in order."""
         return tuple(c.name for c in self.columns if c.key)
+
+    @property
+    def optional_keys(self) -> tuple[str, ...]:
+        """Key columns whose missing values are stored as ``MISSING_KEY``."""
+        return tuple(c.name for c in self.columns if c.optional_key)
 
 
 def _spec(
@@ -105,7 +112,13 @@ SPECS: tuple[TableSpec, ...] = (
     _spec(
         "enriched_transactions",
         Col("transaction_id", TEXT, "Transaction id.", key=True),
-        Col("account_holder_id", TEXT, "Account holder id; '' when the transaction has none.", key=True),
+        Col(
+            "account_holder_id",
+            TEXT,
+            "Account holder id; '' when the transaction has none.",
+            key=True,
+            optional_key=True,
+        ),
         Col("partition_key", TEXT, "Dagster partition the transaction came from."),
         Col("batch_id", TEXT, "Ntropy batch that enriched it."),
         Col("description", TEXT, "Raw description."),
@@ -135,7 +148,13 @@ SPECS: tuple[TableSpec, ...] = (
         "rejected_transactions",
         Col("partition_key", TEXT, "Dagster partition of the rejected row.", key=True),
         Col("row_number", INT, "Row number of the rejected row in the partition's input.", key=True),
-        Col("field", TEXT, "Offending field; '' when the row as a whole was rejected.", key=True),
+        Col(
+            "field",
+            TEXT,
+            "Offending field; '' when the row as a whole was rejected.",
+            key=True,
+            optional_key=True,
+        ),
         Col("transaction_id", TEXT, "Transaction id, when present."),
         Col("reason", TEXT, "Why the row was rejected."),
         Col("raw_row", TEXT, "The input row as JSON."),

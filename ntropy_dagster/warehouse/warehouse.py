@@ -20,7 +20,7 @@ from ntropy_dagster.warehouse.tables import (
     WarehouseTables,
     build_tables,
 )
-from ntropy_dagster.warehouse.writers import WRITERS
+from ntropy_dagster.warehouse.writers import make_writer
 
 DEFAULT_CHUNK_SIZE = 50_000
 
@@ -129,7 +129,7 @@ class Warehouse:
         """
         spec = SPECS_BY_NAME[self._check_table(logical)]
         types = self._arrow_types[logical]
-        writer = WRITERS[self.dialect]
+        writer = make_writer(self.dialect)
         target = self._quoted(logical)
         now = dt.datetime.now(dt.timezone.utc)
         written = 0

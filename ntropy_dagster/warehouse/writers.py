@@ -5,10 +5,10 @@ differ in how the rows reach the database:
 
 * SQLite: ``executemany`` on the raw sqlite3 cursor with plain tuples (dates and timestamps as the ISO
   text SQLAlchemy itself stores), inside the caller's transaction;
-* DuckDB: the Arrow chunk is registered on the raw duckdb connection and merged with one
-  ``INSERT ... SELECT`` (executemany through duckdb-engine runs at a few hundred rows/s);
-* PostgreSQL (psycopg 3): Arrow writes the chunk as CSV, ``COPY`` loads it into a temporary staging table,
-  and one ``INSERT ... SELECT ... ON CONFLICT`` merges it.
+* DuckDB: the Arrow chunk is registered on the raw duckdb connection and merged with set-based SQL
+  (executemany through duckdb-engine runs at a few hundred rows/s);
+* PostgreSQL (psycopg 3): Arrow writes the chunk as CSV and ``COPY`` loads it, straight into the target
+  while no key conflicts, else into a temporary staging table merged with ``INSERT ... ON CONFLICT``.
 
 Only the columns present in the chunk are written: on conflict, columns the input did not provide keep
 their stored values.
@@ -47,11 +47,15 @@ def _conflict_clause(conn: sa.Connection, columns: Sequence[str], keys: Sequence
     return f"ON CONFLICT ({target}) DO UPDATE SET {sets}"
 
 
+def _utc_text(arr: pa.ChunkedArray, suffix: str = "") -> pa.ChunkedArray:
+    """UTC timestamps as ``2024-01-02 03:04:05.000000`` + ``suffix`` (20x faster than ``pc.strftime``)."""
+    text = pc.cast(pc.cast(arr, pa.timestamp("us")), pa.string())
+    return pc.binary_join_element_wise(text, pa.scalar(suffix), "") if suffix else text
+
+
 def _sqlite_values(arr: pa.ChunkedArray) -> list[object]:
     if arr.type == UTC_TS:
-        # SQLAlchemy's SQLite DATETIME storage format ("2024-01-02 03:04:05.000000", UTC wall time);
-        # a plain cast is ~20x faster than pc.strftime on zoned timestamps.
-        return pc.cast(pc.cast(arr, pa.timestamp("us")), pa.string()).to_pylist()
+        return _utc_text(arr).to_pylist()  # SQLAlchemy's SQLite DATETIME storage format
     if pa.types.is_date32(arr.type):
         return pc.cast(arr, pa.string()).to_pylist()
     return arr.to_pylist()
@@ -68,53 +72,100 @@ def write_sqlite(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequen
     values = [_sqlite_values(chunk.column(c)) for c in columns]
     cursor = conn.connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, zip(*values))
+        cursor.executemany(sql, zip(*values, strict=True))
     finally:
         cursor.close()
     return chunk.num_rows
 
 
+def _key_match(conn: sa.Connection, keys: Sequence[str], left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{_quote(conn, k)} = {right}.{_quote(conn, k)}" for k in keys)
+
+
 def write_duckdb(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequence[str]) -> int:
-    """Upsert ``chunk`` into DuckDB from the Arrow table registered as a view."""
+    """Upsert ``chunk`` into DuckDB from the Arrow table registered as a view.
+
+    Set-based ``UPDATE ... FROM`` of the existing keys, then ``INSERT`` of the new ones (anti-join):
+    2-3x faster in DuckDB than ``INSERT ... ON CONFLICT DO UPDATE`` on both fresh and existing keys.
+    """
     raw = conn.connection.driver_connection
     view = f"ntropy_stage_{uuid.uuid4().hex}"
-    columns = _column_list(conn, chunk.column_names)
+    names = chunk.column_names
+    columns = _column_list(conn, names)
+    match = _key_match(conn, keys, "t", "s")
+    updates = [c for c in names if c not in keys]
     raw.register(view, chunk)
     try:
+        if updates:
+            sets = ", ".join(f"{_quote(conn, c)} = s.{_quote(conn, c)}" for c in updates)
+            raw.execute(f"UPDATE {target} AS t SET {sets} FROM {view} AS s WHERE {match}")
         raw.execute(
-            f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {view} "
-            f"{_conflict_clause(conn, chunk.column_names, keys)}"
+            f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {view} AS s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {match})"
         )
     finally:
         raw.unregister(view)
     return chunk.num_rows
 
 
-def write_postgresql(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequence[str]) -> int:
-    """Upsert ``chunk`` into PostgreSQL: CSV ``COPY`` into a temp staging table, then one merge."""
-    raw = conn.connection.driver_connection
-    stage = f"ntropy_stage_{uuid.uuid4().hex}"
-    columns = _column_list(conn, chunk.column_names)
+def _postgres_csv(chunk: pa.Table) -> memoryview:
     # Arrow quotes every string and leaves nulls unquoted and empty, which is exactly PostgreSQL's CSV
-    # convention: "" is an empty string (the key sentinel), an empty field is NULL.
+    # convention: "" is an empty string (the key sentinel), an empty field is NULL. Zoned timestamps are
+    # pre-formatted because Arrow's own zoned formatting is slow.
+    for i, name in enumerate(chunk.column_names):
+        if chunk.column(i).type == UTC_TS:
+            chunk = chunk.set_column(i, name, _utc_text(chunk.column(i), "+00"))
     buffer = io.BytesIO()
     pcsv.write_csv(chunk, buffer, pcsv.WriteOptions(include_header=False))
-    with raw.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {columns} FROM {target} WITH NO DATA"
-        )
-        with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(buffer.getbuffer())
-        cursor.execute(
-            f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage} "
-            f"{_conflict_clause(conn, chunk.column_names, keys)}"
-        )
-        cursor.execute(f"DROP TABLE {stage}")
-    return chunk.num_rows
+    return buffer.getbuffer()
 
 
-WRITERS: dict[str, Writer] = {
-    "sqlite": write_sqlite,
-    "duckdb": write_duckdb,
-    "postgresql": write_postgresql,
-}
+class PostgresWriter:
+    """Upsert chunks into PostgreSQL with ``COPY``.
+
+    Optimistic fast path: ``COPY`` straight into the target inside a savepoint, which is the whole cost
+    of a fresh insert. If a key already exists (unique violation), roll back to the savepoint and take the
+    merge path for this and every later chunk of the call: ``COPY`` into a temporary staging table, then
+    one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``.
+    """
+
+    def __init__(self) -> None:
+        self.conflicts_seen = False
+
+    def __call__(self, conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequence[str]) -> int:
+        import psycopg  # the PostgreSQL driver is only needed for PostgreSQL warehouses
+
+        raw = conn.connection.driver_connection
+        columns = _column_list(conn, chunk.column_names)
+        data = _postgres_csv(chunk)
+        with raw.cursor() as cursor:
+            if not self.conflicts_seen:
+                try:
+                    with raw.transaction():  # a savepoint inside the caller's transaction
+                        _copy(cursor, f"{target} ({columns})", data)
+                    return chunk.num_rows
+                except psycopg.errors.UniqueViolation:
+                    self.conflicts_seen = True
+            stage = f"ntropy_stage_{uuid.uuid4().hex}"
+            cursor.execute(
+                f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {columns} FROM {target} WITH NO DATA"
+            )
+            _copy(cursor, f"{stage} ({columns})", data)
+            cursor.execute(
+                f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage} "
+                f"{_conflict_clause(conn, chunk.column_names, keys)}"
+            )
+            cursor.execute(f"DROP TABLE {stage}")
+        return chunk.num_rows
+
+
+def _copy(cursor: object, into: str, data: memoryview) -> None:
+    with cursor.copy(f"COPY {into} FROM STDIN (FORMAT csv)") as copy:  # type: ignore[attr-defined]
+        copy.write(data)
+
+
+def make_writer(dialect: str) -> Writer:
+    """A writer for one upsert call (it may keep state across that call's chunks)."""
+    if dialect == "postgresql":
+        return PostgresWriter()
+    return {"sqlite": write_sqlite, "duckdb": write_duckdb}[dialect]

@@ -1,0 +1,186 @@
+"""Bulk upserts: insert then update, NULL account holders, input kinds, streaming, partial columns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from ntropy_dagster.warehouse import Warehouse
+from ntropy_dagster.warehouse.frames import iter_chunks
+from ntropy_dagster.warehouse.synthetic import enriched_frame
+
+ROWS = 20_000
+UTC = dt.timezone.utc
+
+
+def _by_id(wh: Warehouse) -> pd.DataFrame:
+    return wh.read_frame("enriched_transactions").set_index("transaction_id").sort_index()
+
+
+def test_upsert_inserts_then_updates(wh: Warehouse) -> None:
+    assert wh.upsert("enriched_transactions", enriched_frame(ROWS)) == ROWS
+    assert wh.count("enriched_transactions") == ROWS
+
+    # Overlapping re-upsert: half existing keys (updated), half new (inserted), across several chunks.
+    wh.chunk_size = 7_000
+    assert wh.upsert("enriched_transactions", enriched_frame(ROWS, start=ROWS // 2, version=1)) == ROWS
+    assert wh.count("enriched_transactions") == ROWS + ROWS // 2
+
+    rows = _by_id(wh)
+    old, updated, new = rows.loc["tx-5"], rows.loc[f"tx-{ROWS // 2 + 5}"], rows.loc[f"tx-{ROWS + 5}"]
+    assert old["description"].startswith("v0 ") and old["amount"] == pytest.approx(0.05)
+    assert updated["description"].startswith("v1 ") and updated["amount"] == pytest.approx(0.05 + 1)
+    assert new["description"].startswith("v1 ")
+    assert updated["counterparty_name"] == "Starbucks v1"
+    assert updated["date"] == dt.date(2024, 1, 1) + dt.timedelta(days=(ROWS // 2 + 5) % 365)
+    assert updated["enriched_at"] == pd.Timestamp("2024-01-02T03:04:05Z") + pd.Timedelta(
+        seconds=(ROWS // 2 + 5) % 60
+    )
+    assert updated["location_latitude"] == pytest.approx(37.7879)
+
+
+def test_null_account_holder_is_one_key(wh: Warehouse) -> None:
+    row = {"transaction_id": "t1", "account_holder_id": None, "description": "first", "amount": 1.0}
+    wh.upsert("enriched_transactions", [row])
+    wh.upsert("enriched_transactions", [{**row, "description": "second"}])
+    wh.upsert("enriched_transactions", [{**row, "account_holder_id": "ah-1", "description": "other holder"}])
+    assert wh.count("enriched_transactions") == 2
+    assert wh.count("enriched_transactions", account_holder_id=None) == 1
+    frame = wh.read_frame("enriched_transactions", account_holder_id=None)
+    assert frame.loc[0, "description"] == "second"
+    assert frame.loc[0, "account_holder_id"] == ""
+
+
+def test_duplicate_keys_in_one_input_last_row_wins(wh: Warehouse) -> None:
+    rows = [
+        {"transaction_id": "a", "description": "1"},
+        {"transaction_id": "b", "description": "1"},
+        {"transaction_id": "a", "description": "2"},
+    ]
+    assert wh.upsert("enriched_transactions", rows) == 2
+    assert _by_id(wh)["description"].to_dict() == {"a": "2", "b": "1"}
+
+
+def test_dataframe_arrow_and_dicts_give_the_same_rows(make_warehouse: Callable[..., Warehouse]) -> None:
+    frame = enriched_frame(300)
+    records = frame.assign(
+        date=frame["date"].map(lambda d: d.isoformat()),  # text dates and timestamps in plain dicts
+        enriched_at=frame["enriched_at"].map(lambda t: t.isoformat()),
+    ).to_dict("records")
+    results = []
+    for rows in (frame, pa.Table.from_pandas(frame, preserve_index=False), iter(records)):
+        wh = make_warehouse()
+        wh.ensure_schema()
+        assert wh.upsert("enriched_transactions", rows) == 300
+        results.append(_by_id(wh).drop(columns=["enriched_at"]))
+        assert _by_id(wh)["enriched_at"].iloc[0] == pd.Timestamp("2024-01-02T03:04:05Z")
+    pd.testing.assert_frame_equal(results[0], results[1])
+    pd.testing.assert_frame_equal(results[0], results[2])
+
+
+def test_generator_is_streamed_in_bounded_chunks(wh: Warehouse) -> None:
+    consumed = 0
+
+    def generate(n: int) -> Iterator[dict[str, object]]:
+        nonlocal consumed
+        for i in range(n):
+            consumed += 1
+            # ids repeat every 2,000 rows, so later chunks update rows written by earlier ones
+            yield {"transaction_id": f"tx-{i % 2000}", "description": f"row {i}", "amount": float(i)}
+
+    chunks = iter_chunks(generate(2500), 1000)
+    assert next(chunks).num_rows == 1000 and consumed == 1000
+    assert [c.num_rows for c in chunks] == [1000, 500] and consumed == 2500
+
+    wh.chunk_size = 1000
+    assert wh.upsert("enriched_transactions", generate(5500)) == 5500
+    assert wh.count("enriched_transactions") == 2000
+    assert _by_id(wh).loc["tx-5", "description"] == "row 4005"
+
+
+def test_only_given_columns_are_written(wh: Warehouse) -> None:
+    submitted = dt.datetime(2024, 1, 1, 12, tzinfo=UTC)
+    wh.upsert(
+        "batches",
+        [
+            {
+                "batch_id": "b1",
+                "partition_key": "2024-01-01",
+                "status": "processing",
+                "submitted_at": submitted,
+            }
+        ],
+    )
+    wh.upsert("batches", pd.DataFrame({"batch_id": ["b1"], "status": ["completed"], "progress": [10]}))
+    row = wh.read_frame("batches").iloc[0]
+    assert (row["partition_key"], row["status"], row["progress"]) == ("2024-01-01", "completed", 10)
+    assert row["submitted_at"] == pd.Timestamp(submitted)
+    assert row["updated_at"] > pd.Timestamp(submitted)  # the touch column is set on every upsert
+
+
+def test_types_round_trip(wh: Warehouse) -> None:
+    wh.upsert(
+        "recurring_groups",
+        [
+            {
+                "group_id": "g1",
+                "account_holder_id": "ah",
+                "start_date": "2024-01-01",
+                "end_date": dt.date(2024, 4, 1),
+                "total_amount": 71.96,
+                "periodicity_in_days": 30.4,
+                "transaction_count": 4,
+                "is_active": True,
+                "next_expected_date": pd.Timestamp("2024-05-01T00:00:00+02:00"),
+                "refreshed_at": "2024-04-02T10:00:00+02:00",
+            },
+            {"group_id": "g2", "is_active": False, "transaction_count": None, "total_amount": float("nan")},
+        ],
+    )
+    frame = wh.read_frame("recurring_groups").set_index("group_id")
+    g1, g2 = frame.loc["g1"], frame.loc["g2"]
+    assert (g1["start_date"], g1["end_date"]) == (dt.date(2024, 1, 1), dt.date(2024, 4, 1))
+    assert g1["next_expected_date"] == dt.date(2024, 4, 30)  # converted to UTC before taking the date
+    assert g1["refreshed_at"] == pd.Timestamp("2024-04-02T08:00:00Z")
+    assert g1["total_amount"] == pytest.approx(71.96) and int(g1["transaction_count"]) == 4
+    assert bool(g1["is_active"]) is True and bool(g2["is_active"]) is False
+    assert pd.isna(g2["total_amount"]) and pd.isna(g2["transaction_count"])
+
+
+def test_json_and_nested_values_are_stored_as_json_text(wh: Warehouse) -> None:
+    rows = [
+        {
+            "partition_key": "p",
+            "row_number": 3,
+            "field": None,
+            "reason": "bad",
+            "raw_row": {"id": "x", "amount": -1},
+        },
+        {"partition_key": "p", "row_number": 3, "field": "amount", "reason": "negative", "raw_row": {"a": 1}},
+    ]
+    assert wh.upsert("rejected_transactions", rows) == 2
+    frame = wh.read_frame("rejected_transactions").set_index("field")
+    assert frame.loc["", "raw_row"] == '{"id":"x","amount":-1}'
+    assert frame.loc["amount", "reason"] == "negative"
+
+
+def test_invalid_input_is_refused(wh: Warehouse) -> None:
+    with pytest.raises(ValueError, match="unknown columns"):
+        wh.upsert("batches", [{"batch_id": "b", "colour": "red"}])
+    assert wh.upsert("batches", [{"batch_id": "b", "colour": "red"}], ignore_extra_columns=True) == 1
+    with pytest.raises(ValueError, match="needs key column"):
+        wh.upsert("batches", [{"status": "completed"}])
+    with pytest.raises(ValueError, match="contains nulls"):
+        wh.upsert("rejected_transactions", [{"partition_key": "p", "row_number": None}])
+    with pytest.raises(ValueError, match="column 'progress'"):
+        wh.upsert("batches", [{"batch_id": "b", "progress": "many"}])
+    with pytest.raises(TypeError):
+        wh.upsert("batches", {"batch_id": "b"})  # type: ignore[arg-type]
+    assert wh.upsert("batches", []) == 0
+    assert wh.upsert("batches", itertools.chain()) == 0
+    assert wh.count("batches") == 1
