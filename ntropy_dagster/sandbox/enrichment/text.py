@@ -210,7 +210,7 @@ def drop_codes(toks: list[str]) -> list[str]:
     return [
         t
         for t in toks
-        if not (len(t) >= 6 and t.isdigit()) and not (not t.isdigit() and len(t) >= 5 and is_code(t))
+        if not (len(t) >= 6 and t.isdigit()) and not (len(t) >= 5 and sum(ch.isdigit() for ch in t) >= 2)
     ]
 
 
