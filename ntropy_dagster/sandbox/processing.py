@@ -112,7 +112,7 @@ class TransactionProcessor:
             "location": out.get("location"),
             "error": None,
         }
-        if holder is None:
+        if holder is None and not result["categories"]:
             result["categories"] = {"general": MISSING_ACCOUNT_HOLDER}
         return result
 

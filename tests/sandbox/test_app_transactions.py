@@ -43,7 +43,7 @@ def test_create_is_an_upsert_and_returns_only_enriched_fields(http: httpx.Client
     assert first.status_code == 200, first.text
     body = first.json()
     assert set(body) == {"id", "created_at", "entities", "categories", "location", "error"}
-    assert body["categories"] == {"general": "missing account holder information"}
+    assert body["categories"]["general"] == "missing account holder information"
     assert dt.datetime.fromisoformat(body["created_at"]).utcoffset() == dt.timedelta(0)
     http.post("/v3/transactions", json=tx(f"{uid}-t", description="second"))
     stored = http.get(f"/v3/transactions/{uid}-t").json()
