@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from typing import Any, Literal
 
 PROCESSING = "processing"
 COMPLETED = "completed"
 ERROR = "error"
+JobStatus = Literal["processing", "completed", "error"]
 
 
 def now_ts() -> float:

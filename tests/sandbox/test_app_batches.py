@@ -116,3 +116,9 @@ def test_list_batches_with_cursor_and_status(http: httpx.Client, uid: str) -> No
     assert {"id", "operation", "status", "priority", "created_at", "updated_at", "progress", "total"} == set(
         second["data"][0]
     )
+
+
+def test_list_rejects_an_unknown_status(http: httpx.Client) -> None:
+    response = http.get("/v3/batches", params={"status": "finished"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "status"]

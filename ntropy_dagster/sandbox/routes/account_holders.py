@@ -9,10 +9,10 @@ from fastapi import APIRouter, HTTPException, Response
 
 from ..context import ApiKey, Ctx
 from ..lifecycle import utc_now
+from ..listing import ListQuery, list_response
 from ..models import AccountHolderIn
-from ..pagination import fetch_page, page_request, parse_datetime_param, time_filters
 from ..recurrence import detect_recurring_groups
-from ..responses import no_content, page, raw_json
+from ..responses import no_content, raw_json
 
 router = APIRouter(tags=["account_holders"])
 
@@ -44,25 +44,9 @@ def create_account_holder(body: AccountHolderIn, ctx: Ctx, api_key: ApiKey) -> R
 
 
 @router.get("/v3/account_holders")
-def list_account_holders(
-    ctx: Ctx,
-    api_key: ApiKey,
-    created_before: str | None = None,
-    created_after: str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-) -> Response:
+def list_account_holders(ctx: Ctx, api_key: ApiKey, params: ListQuery) -> Response:
     """Page of account holders, newest first."""
-    filters = {
-        "created_after": parse_datetime_param(created_after, "created_after"),
-        "created_before": parse_datetime_param(created_before, "created_before"),
-    }
-    req = page_request("account_holders", cursor, limit, filters)
-    where, params = time_filters(req.filters)
-    rows, next_cursor = fetch_page(
-        ctx.store, req, table="account_holders", columns="doc", api_key=api_key, where=where, params=params
-    )
-    return page([row[1] for row in rows], next_cursor)
+    return list_response(ctx.store, api_key, params, resource="account_holders", table="account_holders")
 
 
 @router.get("/v3/account_holders/{account_holder_id}")

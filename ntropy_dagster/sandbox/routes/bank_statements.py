@@ -13,18 +13,15 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, File, HTTPException, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 
 from ..context import ApiKey, Ctx, SandboxContext
-from ..lifecycle import ERROR, PROCESSING, STATEMENT_COLUMNS, now_ts, statement_view, status_sql, utc_now
-from ..pagination import fetch_page, page_request, parse_datetime_param, time_filters
-from ..responses import no_content, page, raw_json
+from ..lifecycle import ERROR, PROCESSING, STATEMENT_COLUMNS, JobStatus, statement_view, utc_now
+from ..listing import ListQuery, list_response
+from ..responses import no_content, raw_json
 from ..statements import StatementError, count_pages, parse_statement, verify_statement
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["bank_statements"])
-
-STATUSES = ("processing", "completed", "error")
 
 
 def _parse(data: bytes) -> tuple[int, bytes | None, str | None, str | None]:
@@ -96,48 +93,19 @@ async def create_bank_statement(file: Annotated[UploadFile, File()], ctx: Ctx, a
 
 @router.get("/v3/bank_statements")
 def list_bank_statements(
-    ctx: Ctx,
-    api_key: ApiKey,
-    created_before: str | None = None,
-    created_after: str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-    status: str | None = None,
+    ctx: Ctx, api_key: ApiKey, params: ListQuery, status: JobStatus | None = None
 ) -> Response:
     """Page of statement jobs, newest first."""
-    if status is not None and status not in STATUSES:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "enum",
-                    "loc": ["query", "status"],
-                    "msg": "Input should be 'processing', 'completed' or 'error'",
-                    "input": status,
-                }
-            ]
-        )
-    filters = {
-        "created_after": parse_datetime_param(created_after, "created_after"),
-        "created_before": parse_datetime_param(created_before, "created_before"),
-        "status": status,
-    }
-    req = page_request("bank_statements", cursor, limit, filters)
-    where, params = time_filters(req.filters)
-    if req.filters.get("status"):
-        cond, values = status_sql(req.filters["status"])
-        where.append(cond)
-        params.extend(values)
-    rows, next_cursor = fetch_page(
+    return list_response(
         ctx.store,
-        req,
+        api_key,
+        params,
+        resource="bank_statements",
         table="bank_statements",
         columns=STATEMENT_COLUMNS,
-        api_key=api_key,
-        where=where,
-        params=params,
+        job_status=status,
+        render=statement_view,
     )
-    now = now_ts()
-    return page([orjson.dumps(statement_view(row[1:], now)) for row in rows], next_cursor)
 
 
 @router.get("/v3/bank_statements/{statement_id}")

@@ -16,17 +16,16 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from ..context import ApiKey, Ctx, SandboxContext
-from ..lifecycle import BATCH_COLUMNS, COMPLETED, ERROR, PROCESSING, batch_view, now_ts, status_sql, utc_now
+from ..lifecycle import BATCH_COLUMNS, ERROR, PROCESSING, JobStatus, batch_view, now_ts, utc_now
+from ..listing import ListQuery, list_response
 from ..models import TRANSACTION_LIST, validation_errors
-from ..pagination import fetch_page, page_request, parse_datetime_param, time_filters
-from ..responses import page, raw_json
+from ..responses import raw_json
 
 router = APIRouter(tags=["batches"])
 
 MAX_BATCH_ITEMS = 24_960
 OPERATION = "POST /v3/transactions"
 PRIORITIES = ("default", "low")
-STATUSES = (PROCESSING, COMPLETED, ERROR)
 
 
 def _body_error(loc: list[Any], msg: str, value: Any, type_: str = "value_error") -> RequestValidationError:
@@ -118,43 +117,18 @@ async def create_batch(request: Request, ctx: Ctx, api_key: ApiKey) -> Response:
 
 
 @router.get("/v3/batches")
-def list_batches(
-    ctx: Ctx,
-    api_key: ApiKey,
-    created_before: str | None = None,
-    created_after: str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-    status: str | None = None,
-) -> Response:
+def list_batches(ctx: Ctx, api_key: ApiKey, params: ListQuery, status: JobStatus | None = None) -> Response:
     """Page of batches, newest first, optionally by (derived) status."""
-    if status is not None and status not in STATUSES:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "enum",
-                    "loc": ["query", "status"],
-                    "msg": "Input should be 'processing', 'completed' or 'error'",
-                    "input": status,
-                }
-            ]
-        )
-    filters = {
-        "created_after": parse_datetime_param(created_after, "created_after"),
-        "created_before": parse_datetime_param(created_before, "created_before"),
-        "status": status,
-    }
-    req = page_request("batches", cursor, limit, filters)
-    where, params = time_filters(req.filters)
-    if req.filters.get("status"):
-        cond, values = status_sql(req.filters["status"])
-        where.append(cond)
-        params.extend(values)
-    rows, next_cursor = fetch_page(
-        ctx.store, req, table="batches", columns=BATCH_COLUMNS, api_key=api_key, where=where, params=params
+    return list_response(
+        ctx.store,
+        api_key,
+        params,
+        resource="batches",
+        table="batches",
+        columns=BATCH_COLUMNS,
+        job_status=status,
+        render=batch_view,
     )
-    now = now_ts()
-    return page([orjson.dumps(batch_view(row[1:], now)) for row in rows], next_cursor)
 
 
 @router.get("/v3/batches/{batch_id}")

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Response
-from fastapi.exceptions import RequestValidationError
 
 from ..context import ApiKey, Ctx
 from ..lifecycle import utc_now
+from ..listing import ListQuery, list_response
 from ..models import ReportIn
-from ..pagination import fetch_page, page_request, parse_datetime_param, time_filters
-from ..responses import no_content, page, raw_json
+from ..responses import no_content, raw_json
 
 router = APIRouter(tags=["reports"])
 
-REPORT_STATUSES = ("open", "pending", "resolved", "rejected")
+ReportStatus = Literal["open", "pending", "resolved", "rejected"]
 
 
 @router.post("/v3/reports")
@@ -44,40 +44,12 @@ def create_report(body: ReportIn, ctx: Ctx, api_key: ApiKey) -> Response:
 
 @router.get("/v3/reports")
 def list_reports(
-    ctx: Ctx,
-    api_key: ApiKey,
-    created_before: str | None = None,
-    created_after: str | None = None,
-    status: str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
+    ctx: Ctx, api_key: ApiKey, params: ListQuery, status: ReportStatus | None = None
 ) -> Response:
     """Page of reports, newest first."""
-    if status is not None and status not in REPORT_STATUSES:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "enum",
-                    "loc": ["query", "status"],
-                    "msg": f"Input should be one of {REPORT_STATUSES}",
-                    "input": status,
-                }
-            ]
-        )
-    filters = {
-        "created_after": parse_datetime_param(created_after, "created_after"),
-        "created_before": parse_datetime_param(created_before, "created_before"),
-        "status": status,
-    }
-    req = page_request("reports", cursor, limit, filters)
-    where, params = time_filters(req.filters)
-    if req.filters.get("status"):
-        where.append("status = ?")
-        params.append(req.filters["status"])
-    rows, next_cursor = fetch_page(
-        ctx.store, req, table="reports", columns="doc", api_key=api_key, where=where, params=params
+    return list_response(
+        ctx.store, api_key, params, resource="reports", table="reports", equal={"status": status}
     )
-    return page([row[1] for row in rows], next_cursor)
 
 
 @router.get("/v3/reports/{report_id}")

@@ -9,9 +9,9 @@ from fastapi import APIRouter, HTTPException, Response
 
 from ..context import ApiKey, Ctx
 from ..lifecycle import utc_now
+from ..listing import ListQuery, list_response
 from ..models import AssignIn, TransactionIn
-from ..pagination import fetch_page, page_request, parse_datetime_param, time_filters
-from ..responses import no_content, page, raw_json
+from ..responses import no_content, raw_json
 
 router = APIRouter(tags=["transactions"])
 
@@ -40,10 +40,7 @@ def create_transaction(body: TransactionIn, ctx: Ctx, api_key: ApiKey) -> Respon
 def list_transactions(
     ctx: Ctx,
     api_key: ApiKey,
-    created_before: str | None = None,
-    created_after: str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
+    params: ListQuery,
     account_holder_id: str | None = None,
     dataset_id: int | None = None,
 ) -> Response:
@@ -52,20 +49,14 @@ def list_transactions(
     Assumption: ``dataset_id`` (undocumented) is accepted and ignored.
     """
     del dataset_id
-    filters = {
-        "created_after": parse_datetime_param(created_after, "created_after"),
-        "created_before": parse_datetime_param(created_before, "created_before"),
-        "account_holder_id": account_holder_id,
-    }
-    req = page_request("transactions", cursor, limit, filters)
-    where, params = time_filters(req.filters)
-    if req.filters.get("account_holder_id") is not None:
-        where.append("account_holder_id = ?")
-        params.append(req.filters["account_holder_id"])
-    rows, next_cursor = fetch_page(
-        ctx.store, req, table="transactions", columns="doc", api_key=api_key, where=where, params=params
+    return list_response(
+        ctx.store,
+        api_key,
+        params,
+        resource="transactions",
+        table="transactions",
+        equal={"account_holder_id": account_holder_id},
     )
-    return page([row[1] for row in rows], next_cursor)
 
 
 @router.get("/v3/transactions/{transaction_id}")
