@@ -20,7 +20,7 @@ from .categories import (
 )
 from .knowledge import Brand, KnowledgeBase, normalise_website, person_id
 from .location import Place, extract, structured
-from .parties import detect_payroll, detect_transfer, looks_like_person
+from .parties import ORG_WORDS, detect_payroll, detect_transfer, looks_like_person
 from .rules import apply_rules
 from .text import clean, drop_codes, name_tokens, title, tokens
 
@@ -259,7 +259,7 @@ class EnrichmentEngine:
             place, _ = extract(toks, match.end, infer_city=True)
             if store_number is None and match.end < len(toks):
                 nxt = toks[match.end]
-                if nxt.isdigit() and 2 <= len(nxt) <= 6 and place.raw != nxt and _has_stores(brand):
+                if nxt.isdigit() and 3 <= len(nxt) <= 6 and place.raw != nxt and _has_stores(brand):
                     store_number = nxt
             return Analysis(
                 "merchant",
@@ -272,8 +272,10 @@ class EnrichmentEngine:
                 None if place.empty() else place,
                 store_number,
             )
-        place, start = extract(toks, 1)
+        place, start = extract(toks, 0 if inter_keys else 1)
         name = name_tokens(toks[:start])[:_MAX_NAME_TOKENS]
+        if all(t in ORG_WORDS for t in name):
+            name = []
         keys = list(inter_keys)
         brand = None
         hint = keywords.word_hint(" ".join(name)) if name else None

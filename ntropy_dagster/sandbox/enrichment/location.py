@@ -23,7 +23,10 @@ _AMBIGUOUS = words("AT NO IT BE IN OR ME OK HI CO AL LA DE PA MA ID OH SO TO AS 
 _WORDY_CITIES = frozenset({"READING", "NICE", "BATH", "MOBILE"})
 _MAX_CITY_TOKENS = 3
 # Words that follow merchant names but are never an (unknown) city.
-_NOT_CITY = NOISE_WORDS | words("BILL HELP PAY SUPPORT INC LLC LTD CORP COM NET ORG USA SVCS SERVICES ONLINE")
+_NOT_CITY = NOISE_WORDS | words(
+    """BILL HELP PAY SUPPORT INC LLC LTD CORP COM NET ORG USA SVCS SERVICES ONLINE COMM SUBS SUBSCR
+    SUBSCRIPTION MEMBERSHIP DIGITAL APP PREMIUM INTELL AUTO PLUS RIDE TRIP EATS"""
+)
 
 STRUCTURED_KEYS = (
     "street",
@@ -117,7 +120,7 @@ def extract(toks: list[str], floor: int, *, infer_city: bool = False) -> tuple[P
         and place.state
         and i - 1 >= floor
         and toks[i - 1].isalpha()
-        and len(toks[i - 1]) > 2
+        and len(toks[i - 1]) > 3
         and toks[i - 1] not in _NOT_CITY
     ):
         place.city = title([toks[i - 1]])

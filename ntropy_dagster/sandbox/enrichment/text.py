@@ -47,6 +47,8 @@ _PROCESSOR_RX = re.compile(
 _PROCESSOR_KEYS = {f"p{i}": key for i, (_, key) in enumerate(_PROCESSOR_PREFIXES)}
 
 # Wallets mentioned anywhere ("STARBUCKS APPLE PAY").
+# The rest of a processor's domain after its prefix ("JUST EAT.CO.UK LTD").
+_DOMAIN_TAIL_RX = re.compile(r"^\.(?:CO\.UK|COM|NET|ORG|IO|CO|DE|FR|NL|IE)\b")
 _WALLET_RX = re.compile(r"\b(?:(?P<apple>APPLE\s?PAY|APLPAY)|(?P<google>GOOGLE\s?PAY|GPAY))\b")
 _WALLET_KEYS = {"apple": "apple.com/apple-pay", "google": "pay.google.com"}
 
@@ -85,7 +87,7 @@ _DES_RX = re.compile(r"\bDES:\s*")
 
 _MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|SEPT|OCT|NOV|DEC"
 _NOISE_RX = re.compile(
-    r"(?<![\w])(?:\+?1[\s.-])?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\d)"  # US phone
+    r"(?<![\w])(?:\+?1[\s.-])?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)"  # US phone
     r"|\+\d{2}[\d\s]{8,14}\d"  # international phone
     r"|\b(?:ON\s+|DATE\s+)?\d{4}-\d{2}-\d{2}\b"  # ISO date
     r"|\b(?:ON\s+|DATE\s+)?\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?\b"  # 04/12, 04/12/23
@@ -170,7 +172,7 @@ def clean(description: str) -> Cleaned:
             key = _PROCESSOR_KEYS[m.lastgroup or ""]
             if key not in out.intermediaries:
                 out.intermediaries.append(key)
-            text = text[m.end() :].lstrip(" *-:#")
+            text = _DOMAIN_TAIL_RX.sub("", text[m.end() :]).lstrip(" *-:#")
         if text == before:
             break
     if "PAY" in text:
@@ -210,14 +212,15 @@ def drop_codes(toks: list[str]) -> list[str]:
     return [
         t
         for t in toks
-        if not (len(t) >= 6 and t.isdigit()) and not (len(t) >= 5 and sum(ch.isdigit() for ch in t) >= 2)
+        if not (len(t) >= 6 and t.isdigit())
+        and (t.isdigit() or not (len(t) >= 5 and sum(ch.isdigit() for ch in t) >= 2))
     ]
 
 
 # Transaction words that are not part of a counterparty's name when they lead or trail an unknown one.
 TRANSACTION_WORDS = words(
     """ATM WITHDRAWAL WITHDRAWL FEE FEES SERVICE MONTHLY MAINTENANCE INTEREST RENT DEPOSIT TRANSFER REFUND
-    CHARGE OVERDRAFT CASH EARNED PAID DIVIDEND XFER TFR BILL"""
+    CHARGE OVERDRAFT CASH EARNED PAID DIVIDEND XFER TFR BILL MOBILE"""
 )
 
 

@@ -413,7 +413,7 @@ LastPass|lastpass.com|5734|software|LASTPASS
 Evernote|evernote.com|5734|software|EVERNOTE
 Notion|notion.so|5734|software|NOTION;NOTION LABS;NOTION SO
 OpenAI|openai.com|5734|software|OPENAI;CHATGPT;OPENAI CHATGPT;CHATGPT SUBSCRIPTION
-Anthropic|anthropic.com|5734|software|ANTHROPIC;CLAUDE AI;CLAUDE
+Anthropic|anthropic.com|5734|software|ANTHROPIC;CLAUDE AI;CLAUDE SUBSCRIPTION
 Microsoft|microsoft.com|5734 5818|software|MICROSOFT;MSFT;MICROSOFT 365;MICROSOFT OFFICE;OFFICE 365;MSBILL;MSBILL INFO;MICROSOFT STORE
 Xbox|xbox.com|5816|gaming|XBOX;XBOX LIVE;MICROSOFT XBOX;XBOX GAME PASS
 Microsoft Azure|azure.microsoft.com|4816 7372|cloud|AZURE;MICROSOFT AZURE;MSFT AZURE
@@ -511,7 +511,7 @@ BambooHR|bamboohr.com|5734|software|BAMBOOHR;BAMBOO HR
 OnPay|onpay.com|7399|payroll|ONPAY
 QuickBooks Payroll|quickbooks.intuit.com/payroll|7399|payroll|QB PAYROLL;INTUIT PAYROLL;QUICKBOOKS PAYROLL;INTUIT PYRL
 Con Edison|coned.com|4900|utilities|CON ED;CONED;CON EDISON;CONSOLIDATED EDISON
-PG&E|pge.com|4900|utilities|PG&E;PGE;PACIFIC GAS & ELECTRIC;PACIFIC GAS AND ELECTRIC;PACIFIC GAS
+PG&E|pge.com|4900|utilities|PG&E;PGE;PGANDE;PACIFIC GAS & ELECTRIC;PACIFIC GAS AND ELECTRIC;PACIFIC GAS
 Duke Energy|duke-energy.com|4900|utilities|DUKE ENERGY;DUKE ENERGY CORP
 Southern California Edison|sce.com|4900|utilities|SO CAL EDISON;SOUTHERN CALIFORNIA EDISON;SCE
 Dominion Energy|dominionenergy.com|4900|utilities|DOMINION ENERGY;DOMINION
