@@ -81,3 +81,13 @@ def test_statement_processes_for_the_configured_delay(delayed: SandboxServer, pd
         time.sleep(0.45)
         assert http.get(f"/v3/bank_statements/{job['id']}").json()["status"] == "completed"
         assert http.get(f"/v3/bank_statements/{job['id']}/results").status_code == 200
+
+
+def test_admin_completes_a_processing_statement(delayed: SandboxServer, pdf: bytes) -> None:
+    with httpx.Client(base_url=delayed.base_url, headers={"X-Api-Key": KEY}) as http:
+        job = _upload(http, pdf)
+        done = http.post(f"/_sandbox/bank_statements/{job['id']}/complete")
+        assert done.status_code == 200 and done.json()["status"] == "completed"
+        assert http.get(f"/v3/bank_statements/{job['id']}/results").status_code == 200
+        assert http.post("/_sandbox/bank_statements/nope/complete").status_code == 404
+        assert http.post("/_sandbox/elsewhere/nope/complete").status_code == 422

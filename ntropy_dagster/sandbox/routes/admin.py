@@ -6,6 +6,7 @@ id across all keys (ids are UUIDs).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import orjson
@@ -95,53 +96,54 @@ def add_burst(body: BurstIn, ctx: Ctx, api_key: ApiKey) -> dict[str, Any]:
     return _faults_view(ctx)
 
 
-@router.post("/batches/{batch_id}/fail")
-def fail_batch(batch_id: str, ctx: Ctx, api_key: ApiKey, body: FailIn | None = None) -> dict[str, Any]:
-    """Force a batch into status ``error`` now (fires ``batches.error``)."""
-    del api_key
-    body = body or FailIn()
-    if not ctx.store.execute(
-        "UPDATE batches SET error_at = ?, error_code = ?, error_message = ? WHERE id = ?",
-        (now_ts(), body.code, body.message, batch_id),
-    ):
-        raise HTTPException(404, f"Batch with id '{batch_id}' not found")
-    return _batch(ctx, batch_id)
+#: Job kinds whose status can be forced: table, columns, view, label.
+_JOBS: dict[str, tuple[str, str, Callable[[tuple[Any, ...]], dict[str, Any]], str]] = {
+    "batches": ("batches", BATCH_COLUMNS, batch_view, "Batch"),
+    "bank_statements": ("bank_statements", STATEMENT_COLUMNS, statement_view, "Bank statement"),
+}
 
 
-@router.post("/batches/{batch_id}/complete")
-def complete_batch(batch_id: str, ctx: Ctx, api_key: ApiKey) -> dict[str, Any]:
-    """Finish a processing batch now."""
-    del api_key
-    now = now_ts()
-    if not ctx.store.execute("UPDATE batches SET done_at = MIN(done_at, ?) WHERE id = ?", (now, batch_id)):
-        raise HTTPException(404, f"Batch with id '{batch_id}' not found")
-    return _batch(ctx, batch_id)
-
-
-def _batch(ctx: Ctx, batch_id: str) -> dict[str, Any]:
-    row = ctx.store.query_one(f"SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?", (batch_id,))
-    assert row is not None
-    return batch_view(row)
-
-
-@router.post("/bank_statements/{statement_id}/fail")
-def fail_statement(
-    statement_id: str, ctx: Ctx, api_key: ApiKey, body: FailIn | None = None
+def _job_update(
+    ctx: Ctx, kind: str, job_id: str, assignments: str, values: tuple[Any, ...]
 ) -> dict[str, Any]:
-    """Force a bank statement into status ``error`` with this code and message."""
+    table, columns, view, label = _JOBS[kind]
+    if not ctx.store.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*values, job_id)):
+        raise HTTPException(404, f"{label} with id '{job_id}' not found")
+    row = ctx.store.query_one(f"SELECT {columns} FROM {table} WHERE id = ?", (job_id,))
+    assert row is not None
+    return view(row)
+
+
+@router.post("/{kind}/{job_id}/fail")
+def fail_job(
+    kind: Literal["batches", "bank_statements"],
+    job_id: str,
+    ctx: Ctx,
+    api_key: ApiKey,
+    body: FailIn | None = None,
+) -> dict[str, Any]:
+    """Force a batch or bank statement into status ``error`` now, with this code and message.
+
+    Fires ``batches.error`` / ``bank_statements.error``.
+    """
     del api_key
     body = body or FailIn()
-    if not ctx.store.execute(
-        "UPDATE bank_statements SET error_at = ?, error_code = ?, error_message = ? WHERE id = ?",
-        (now_ts(), body.code, body.message, statement_id),
-    ):
-        raise HTTPException(404, f"Bank statement with id '{statement_id}' not found")
-    row = ctx.store.query_one(
-        f"SELECT {STATEMENT_COLUMNS} FROM bank_statements WHERE id = ?",
-        (statement_id,),
+    return _job_update(
+        ctx,
+        kind,
+        job_id,
+        "error_at = ?, error_code = ?, error_message = ?",
+        (now_ts(), body.code, body.message),
     )
-    assert row is not None
-    return statement_view(row)
+
+
+@router.post("/{kind}/{job_id}/complete")
+def complete_job(
+    kind: Literal["batches", "bank_statements"], job_id: str, ctx: Ctx, api_key: ApiKey
+) -> dict[str, Any]:
+    """Finish a processing batch or bank statement now."""
+    del api_key
+    return _job_update(ctx, kind, job_id, "done_at = MIN(done_at, ?)", (now_ts(),))
 
 
 @router.post("/reports/{report_id}/status")
