@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
-from sandbox_testkit import tx
+from sandbox_testkit import KEY, tx
+
+from ntropy_dagster.sandbox import SandboxConfig, run_sandbox
 
 
 def test_batch_completion_is_delivered_with_token_and_signature(
@@ -88,3 +92,21 @@ def test_report_status_change_is_delivered(http: httpx.Client, receiver_factory:
         assert http.get(f"/v3/reports/{report['id']}").json()["status"] == "resolved"
     finally:
         http.delete(f"/v3/webhooks/{hook['id']}")
+
+
+def test_two_servers_on_one_database_deliver_each_event_once(
+    tmp_path: Path, receiver_factory: Any, uid: str
+) -> None:
+    receiver, url = receiver_factory()
+    config = SandboxConfig.instant(
+        api_keys=(KEY,), db_path=str(tmp_path / "shared.db"), dispatch_interval=0.02
+    )
+    with run_sandbox(config) as first, run_sandbox(config) as second:
+        with httpx.Client(base_url=first.base_url, headers={"X-Api-Key": KEY}) as http:
+            http.post("/v3/webhooks", json={"url": url, "events": ["batches.completed"]})
+            ids = {http.post("/v3/batches", json={"data": [tx(f"{uid}-{i}")]}).json()["id"] for i in range(8)}
+        assert second.db_path == first.db_path
+        receiver.wait_for(8)
+        time.sleep(0.3)  # would-be duplicates get the time to arrive
+    delivered = [r.json["data"]["id"] for r in receiver.received]
+    assert sorted(delivered) == sorted(ids)
