@@ -77,8 +77,9 @@ def _city_ending(toks: list[str], end: int, floor: int) -> tuple[str, int] | Non
 def extract(toks: list[str], floor: int, *, infer_city: bool = False) -> tuple[Place, int]:
     """Location parts at the end of ``toks`` (never consuming tokens before ``floor``).
 
-    Returns the place and the index where the location starts. ``infer_city`` allows an unknown single-token
-    city right before a recognised state (used when the merchant is known, so the token cannot be its name).
+    Returns the place and the index where the location starts. An unknown single-token city right before a
+    recognised state is taken when ``infer_city`` (the merchant is known, so the token cannot be its name) or
+    when a number (store number) separates it from the name.
     """
     place = Place()
     i = len(toks)
@@ -98,7 +99,8 @@ def extract(toks: list[str], floor: int, *, infer_city: bool = False) -> tuple[P
     if i > floor and toks[i - 1] in US_STATES:
         tok = toks[i - 1]
         city = _city_ending(toks, i - 1, floor)
-        if (city and CITIES[city[0]][1] == "US") or tok not in _AMBIGUOUS:
+        after_name = infer_city and i - 2 >= floor and toks[i - 2].isalpha() and toks[i - 2] not in _NOT_CITY
+        if (city and CITIES[city[0]][1] == "US") or tok not in _AMBIGUOUS or after_name:
             place.state = tok
             place.country_code = place.country_code or "US"
             i -= 1
@@ -113,10 +115,10 @@ def extract(toks: list[str], floor: int, *, infer_city: bool = False) -> tuple[P
         if place.country_code in (None, country) and (place.state is None or place.state == state):
             place.city, place.city_key = name, key
             place.country_code = country
-            if place.state is None and state and country == "US":
+            if place.state is None and state:
                 place.state = state
     elif (
-        infer_city
+        (infer_city or (i >= 2 and toks[i - 2].isdigit()))
         and place.state
         and i - 1 >= floor
         and toks[i - 1].isalpha()
