@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 
 import httpx
 from sandbox_testkit import KEY, OTHER_KEY, tx
 
-from ntropy_dagster.sandbox import SandboxServer
+from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, create_app
 
 
 def test_request_id_is_echoed_or_generated_on_every_response(
@@ -130,3 +131,37 @@ def test_account_holder_duplicate_delete_and_assign(http: httpx.Client, uid: str
     assert http.delete(f"/v3/account_holders/{uid}-c2").status_code == 204
     assert http.get(f"/v3/transactions/{uid}-t").status_code == 404
     assert http.delete(f"/v3/account_holders/{uid}-c2").status_code == 404
+
+
+def test_rules_are_applied_validated_and_size_limited(sandbox: SandboxServer, uid: str) -> None:
+    with httpx.Client(base_url=sandbox.base_url, headers={"X-Api-Key": OTHER_KEY}) as http:
+        http.post("/v3/account_holders", json={"id": f"{uid}-h", "type": "consumer"})
+        rule = {
+            "if": {"is_substring": [{"get": "description"}, f"{uid}-shop"]},
+            "then": [{"add_label": "gifts"}],
+        }
+        try:
+            assert http.post("/v3/rules/replace", json=[rule]).status_code == 200
+            enriched = http.post(
+                "/v3/transactions",
+                json=tx(f"{uid}-t", description=f"{uid}-shop purchase", account_holder_id=f"{uid}-h"),
+            ).json()
+            assert enriched["categories"]["general"] == "gifts"
+            bad = http.post("/v3/rules", json={"if": {"no_such_op": 1}})
+            assert bad.status_code == 422 and bad.json()["detail"][0]["msg"]
+            huge = [{"add_label": "x" * 1000}] * 250
+            assert http.post("/v3/rules/replace", json=huge).status_code == 413
+            assert len(http.get("/v3/rules").json()) == 1
+        finally:
+            http.post("/v3/rules/replace", json=[])
+
+
+async def test_create_app_serves_in_process(tmp_path: Path) -> None:
+    app = create_app(SandboxConfig.instant(api_keys=("inproc",), db_path=str(tmp_path / "inproc.db")))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        created = await client.post("/v3/transactions", json=tx("t1"), headers={"X-Api-Key": "inproc"})
+        assert created.status_code == 200 and created.headers["x-request-id"]
+        listed = await client.get("/v3/transactions", headers={"X-Api-Key": "inproc"})
+        assert [t["id"] for t in listed.json()["data"]] == ["t1"]
+    app.state.sandbox.store.close()
