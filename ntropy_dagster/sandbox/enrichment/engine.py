@@ -18,7 +18,7 @@ from .categories import (
     is_incoming,
     resolve_label,
 )
-from .knowledge import Brand, KnowledgeBase, normalise_website, person_id
+from .knowledge import Brand, KnowledgeBase, blank_entity, normalise_website, person_id
 from .location import Place, extract, structured
 from .parties import ORG_WORDS, detect_payroll, detect_transfer, looks_like_person
 from .rules import apply_rules
@@ -81,19 +81,6 @@ class Analysis:
     flags: frozenset[str]
     place: Place | None
     store_number: str | None
-
-
-def _blank_entity() -> dict[str, Any]:
-    return {
-        "id": None,
-        "name": None,
-        "website": None,
-        "logo": None,
-        "mccs": [],
-        "phone_number": None,
-        "tax_number": None,
-        "naics2017": None,
-    }
 
 
 class EnrichmentEngine:
@@ -165,7 +152,7 @@ class EnrichmentEngine:
             return {**analysis.brand.entity(), "type": "organization"}
         if analysis.name is None:
             return None
-        entity = _blank_entity()
+        entity = blank_entity()
         entity["name"] = analysis.name
         if analysis.person:
             entity["id"] = person_id(analysis.name)
@@ -212,16 +199,16 @@ class EnrichmentEngine:
                 place, cut = extract(name, 1)
                 name = name[:cut]
             kind_name = title(name) if name and party.kind in ("person", "organization") else None
-            return Analysis(
-                kind="p2p",
-                brand=party.brand,
-                name=kind_name if party.brand is None else None,
-                person=party.kind == "person",
-                intermediaries=tuple(kb.brand(k) for k in keys),
-                hint=party.hint,
-                flags=flags,
-                place=None if place is None or place.empty() else place,
-                store_number=None,
+            return self._make(
+                "p2p",
+                party.brand,
+                kind_name if party.brand is None else None,
+                party.kind == "person",
+                keys,
+                party.hint,
+                flags,
+                place,
+                None,
             )
 
         payroll = detect_payroll(text, kb)
@@ -234,18 +221,24 @@ class EnrichmentEngine:
                     brand = payroll.provider
                 else:
                     keys = [payroll.provider.key, *keys]
-            return Analysis(
-                "payroll",
-                brand,
-                name,
-                False,
-                tuple(kb.brand(k) for k in keys),
-                "payroll",
-                flags,
-                None,
-                None,
-            )
+            return self._make("payroll", brand, name, False, keys, "payroll", flags, None, None)
         return self._merchant(cleaned.store_number, text, inter_keys, flags)
+
+    def _make(
+        self,
+        kind: str,
+        brand: Brand | None,
+        name: str | None,
+        person: bool,
+        keys: list[str],
+        hint: str | None,
+        flags: frozenset[str],
+        place: Place | None,
+        store_number: str | None,
+    ) -> Analysis:
+        intermediaries = tuple(self.kb.brand(k) for k in keys)
+        place = None if place is None or place.empty() else place
+        return Analysis(kind, brand, name, person, intermediaries, hint, flags, place, store_number)
 
     def _merchant(
         self, store_number: str | None, text: str, inter_keys: list[str], flags: frozenset[str]
@@ -261,17 +254,7 @@ class EnrichmentEngine:
                 nxt = toks[match.end]
                 if nxt.isdigit() and 3 <= len(nxt) <= 6 and place.raw != nxt and _has_stores(brand):
                     store_number = nxt
-            return Analysis(
-                "merchant",
-                brand,
-                None,
-                False,
-                tuple(kb.brand(k) for k in keys),
-                brand.hint,
-                flags,
-                None if place.empty() else place,
-                store_number,
-            )
+            return self._make("merchant", brand, None, False, keys, brand.hint, flags, place, store_number)
         place, start = extract(toks, 0 if inter_keys else 1)
         name = name_tokens(toks[:start])[:_MAX_NAME_TOKENS]
         if all(t in ORG_WORDS for t in name):
@@ -292,16 +275,8 @@ class EnrichmentEngine:
             kind, person, hint = "p2p", True, "p2p"
         elif hint is None:
             hint = next((_IMPLIED_HINTS[k] for k in keys if k in _IMPLIED_HINTS), None)
-        return Analysis(
-            kind,
-            brand,
-            title(name) if name else None,
-            person,
-            tuple(kb.brand(k) for k in keys),
-            hint,
-            flags,
-            None if place.empty() else place,
-            store_number,
+        return self._make(
+            kind, brand, title(name) if name else None, person, keys, hint, flags, place, store_number
         )
 
 
@@ -326,22 +301,24 @@ def _hint(analysis: Analysis, incoming: bool) -> str | None:
             return "interest"
         if "cash_deposit" in flags:
             return "cash_deposit"
-        if analysis.hint is not None and analysis.kind != "unknown":
-            return directed_hint(analysis.hint, True)
-        keyword = _first(flags, _IN_FALLBACKS)
-        if keyword is not None:
-            return keyword
-        return None if analysis.hint is None else directed_hint(analysis.hint, True)
+        return _party_or_keyword(analysis, True, _IN_FALLBACKS)
     if "atm" in flags:
         return "atm"
     if analysis.hint == "bank" and analysis.kind == "merchant":
         return _first(flags, _BANK_OUT) or "bank"
+    return _party_or_keyword(analysis, False, _OUT_FALLBACKS)
+
+
+def _party_or_keyword(
+    analysis: Analysis, incoming: bool, fallbacks: tuple[tuple[str, str], ...]
+) -> str | None:
+    """A known party's hint, else a keyword's, else the business-type word of an unknown name."""
     if analysis.hint is not None and analysis.kind != "unknown":
-        return directed_hint(analysis.hint, False)
-    keyword = _first(flags, _OUT_FALLBACKS)
+        return directed_hint(analysis.hint, incoming)
+    keyword = _first(analysis.flags, fallbacks)
     if keyword is not None:
         return keyword
-    return None if analysis.hint is None else directed_hint(analysis.hint, False)
+    return None if analysis.hint is None else directed_hint(analysis.hint, incoming)
 
 
 def _first(flags: frozenset[str], table: tuple[tuple[str, str], ...]) -> str | None:

@@ -53,6 +53,20 @@ class Brand:
         return entity
 
 
+def blank_entity() -> dict[str, Any]:
+    """An Entity dict with every key and nothing known."""
+    return {
+        "id": None,
+        "name": None,
+        "website": None,
+        "logo": None,
+        "mccs": [],
+        "phone_number": None,
+        "tax_number": None,
+        "naics2017": None,
+    }
+
+
 def entity_id(website: str) -> str:
     """Stable id of an organisation: UUID3 in the DNS namespace of its website.
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .categories import NOT_ENOUGH_INFORMATION
+from .knowledge import blank_entity
 
 _MAX_DEPTH = 64
 
@@ -175,17 +176,7 @@ class _State:
     def _counterparty(self, create: bool) -> dict[str, Any] | None:
         entities = self.result["entities"]
         if entities["counterparty"] is None and create:
-            entities["counterparty"] = {
-                "id": None,
-                "name": None,
-                "website": None,
-                "logo": None,
-                "mccs": [],
-                "phone_number": None,
-                "tax_number": None,
-                "naics2017": None,
-                "type": "organization",
-            }
+            entities["counterparty"] = {**blank_entity(), "type": "organization"}
         return entities["counterparty"]
 
     def get(self, name: str) -> Any:
