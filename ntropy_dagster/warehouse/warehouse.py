@@ -9,10 +9,11 @@ from functools import cached_property
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 
 from ntropy_dagster.warehouse import engines, migrate
-from ntropy_dagster.warehouse.frames import Rows, arrow_type, iter_chunks, prepare_chunk
+from ntropy_dagster.warehouse.frames import Rows, arrow_type, cast_column, iter_chunks, prepare_chunk
 from ntropy_dagster.warehouse.tables import (
     MISSING_KEY,
     SPECS_BY_NAME,
@@ -161,23 +162,45 @@ class Warehouse:
     ) -> pd.DataFrame:
         """Read a logical table (filtered by ``equals``) or a SQL query (with ``params``) into a DataFrame.
 
-        For logical tables, timestamp columns come back as UTC-aware ``datetime64`` on every dialect.
+        Logical tables come back with the same dtypes on every dialect (via Arrow): timestamps as
+        UTC-aware ``datetime64``, dates as ``datetime.date`` objects, floats, booleans and text; missing
+        values as pandas missing values. SQL queries come back with the driver's values.
         """
         if sql_or_logical in SPECS_BY_NAME:
-            table = self.tables[sql_or_logical]
-            query: sa.Executable = sa.select(table).where(*self._conditions(sql_or_logical, equals))
-        elif equals:
+            return self._read_table(sql_or_logical, equals)
+        if equals:
             raise ValueError("column=value filters apply to logical table names only; use params with SQL")
-        else:
-            query = sa.text(sql_or_logical)
         with self.engine.connect() as conn:
-            result = conn.execute(query, dict(params or {}))
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-        if sql_or_logical in SPECS_BY_NAME:
-            for column in self.tables[sql_or_logical].columns:
-                if isinstance(column.type, sa.DateTime):
-                    frame[column.name] = pd.to_datetime(frame[column.name], utc=True)
-        return frame
+            result = conn.execute(sa.text(sql_or_logical), dict(params or {}))
+            names, rows = list(result.keys()), [tuple(row) for row in result]
+        return pd.DataFrame(dict(zip(names, _transpose(rows, len(names)), strict=True)))
+
+    def _read_table(self, logical: str, equals: Mapping[str, Any]) -> pd.DataFrame:
+        table = self.tables[logical]
+        types = self._arrow_types[logical]
+        # SQLite stores dates and timestamps as text: fetch the text and let Arrow parse it (much faster
+        # than SQLAlchemy's per-value result processors).
+        as_text = self.dialect == "sqlite"
+        selected = [
+            sa.type_coerce(c, sa.Text).label(c.name)
+            if as_text and isinstance(c.type, (sa.Date, sa.DateTime))
+            else c
+            for c in table.columns
+        ]
+        query = sa.select(*selected).where(*self._conditions(logical, equals))
+        with self.engine.connect() as conn:
+            if self.dialect == "duckdb":  # native Arrow fetch; duckdb-engine builds Python rows
+                sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+                fetched = conn.connection.driver_connection.sql(sql).to_arrow_table()
+                columns: list[Any] = fetched.columns
+            else:
+                rows = [tuple(row) for row in conn.execute(query)]
+                columns = [pa.array(v, from_pandas=True) for v in _transpose(rows, len(table.columns))]
+        arrays = [
+            cast_column(values, types[c.name], c.name)
+            for c, values in zip(table.columns, columns, strict=True)
+        ]
+        return pa.table(arrays, names=[c.name for c in table.columns]).to_pandas()
 
     def column_schema(self, logical: str) -> list[tuple[str, str, str]]:
         """``(name, SQL type, description)`` for every column, e.g. to build a Dagster ``TableSchema``."""
@@ -208,3 +231,10 @@ class Warehouse:
                 value = MISSING_KEY
             conditions.append(column.is_(None) if value is None else column == value)
         return conditions
+
+
+def _transpose(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows to columns (pandas builds frames from lists of SQLAlchemy rows very slowly)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]

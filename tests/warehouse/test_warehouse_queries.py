@@ -74,7 +74,7 @@ def test_two_warehouses_write_one_sqlite_file_concurrently(tmp_path: Path) -> No
     def write(wh: Warehouse, start: int) -> None:
         try:
             for step in range(5):
-                wh.upsert("enriched_transactions", enriched_frame(2000, start=start + step * 2000))
+                wh.upsert("enriched_transactions", enriched_frame(1000, start=start + step * 1000))
                 wh.count("enriched_transactions")
         except BaseException as exc:  # re-raised in the main thread
             errors.append(exc)
@@ -87,5 +87,5 @@ def test_two_warehouses_write_one_sqlite_file_concurrently(tmp_path: Path) -> No
     first.dispose()
     second.dispose()
     assert not errors
-    assert first.count("enriched_transactions") == second.count("enriched_transactions") == 20_000
+    assert first.count("enriched_transactions") == second.count("enriched_transactions") == 10_000
     assert first.read_frame("enriched_transactions")["transaction_id"].is_unique

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -54,7 +55,7 @@ def test_additive_migration_adds_missing_nullable_columns_and_keeps_data(
     assert set(_db_columns(wh, "enriched_transactions")) == {c.name for c in table.columns}
     frame = wh.read_frame("enriched_transactions")
     assert frame.loc[0, "description"] == "old"
-    assert frame.loc[0, "counterparty_name"] is None
+    assert pd.isna(frame.loc[0, "counterparty_name"])
     wh.upsert("enriched_transactions", [{"transaction_id": "t1", "counterparty_name": "Netflix"}])
     row = wh.read_frame("enriched_transactions").iloc[0]
     assert (row["description"], row["counterparty_name"]) == ("old", "Netflix")
