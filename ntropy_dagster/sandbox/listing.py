@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Response
+from fastapi import Depends, HTTPException, Response
 
 from .lifecycle import status_sql
 from .pagination import fetch_page, page_request, parse_datetime_param, time_filters
@@ -71,3 +71,13 @@ def list_response(
     if render is None:
         return page([row[1] for row in rows], next_cursor)
     return page([orjson.dumps(render(row[1:])) for row in rows], next_cursor)
+
+
+def load_one(
+    store: Store, api_key: str, *, table: str, columns: str, item_id: str, label: str
+) -> tuple[Any, ...]:
+    """``columns`` of the key's row with this id, or a 404 ``"<label> with id '<id>' not found"``."""
+    row = store.query_one(f"SELECT {columns} FROM {table} WHERE api_key = ? AND id = ?", (api_key, item_id))
+    if row is None:
+        raise HTTPException(404, f"{label} with id '{item_id}' not found")
+    return row

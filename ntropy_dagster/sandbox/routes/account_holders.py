@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Response
 
 from ..context import ApiKey, Ctx
 from ..lifecycle import utc_now
-from ..listing import ListQuery, list_response
+from ..listing import ListQuery, list_response, load_one
 from ..models import AccountHolderIn
 from ..recurrence import detect_recurring_groups
 from ..responses import no_content, raw_json
@@ -52,11 +52,14 @@ def list_account_holders(ctx: Ctx, api_key: ApiKey, params: ListQuery) -> Respon
 @router.get("/v3/account_holders/{account_holder_id}")
 def get_account_holder(account_holder_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
     """One account holder."""
-    row = ctx.store.query_one(
-        "SELECT doc FROM account_holders WHERE api_key = ? AND id = ?", (api_key, account_holder_id)
+    row = load_one(
+        ctx.store,
+        api_key,
+        table="account_holders",
+        columns="doc",
+        item_id=account_holder_id,
+        label="Account holder",
     )
-    if row is None:
-        raise _not_found(account_holder_id)
     return raw_json(row[0])
 
 

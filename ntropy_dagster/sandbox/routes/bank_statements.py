@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from ..context import ApiKey, Ctx, SandboxContext
 from ..lifecycle import ERROR, PROCESSING, STATEMENT_COLUMNS, JobStatus, statement_view, utc_now
-from ..listing import ListQuery, list_response
+from ..listing import ListQuery, list_response, load_one
 from ..responses import no_content, raw_json
 from ..statements import StatementError, count_pages, parse_statement, verify_statement
 
@@ -74,13 +74,14 @@ def _submit(ctx: SandboxContext, api_key: str, data: bytes, name: str | None) ->
 def _load(
     ctx: SandboxContext, api_key: str, statement_id: str, columns: str = STATEMENT_COLUMNS
 ) -> tuple[Any, ...]:
-    row = ctx.store.query_one(
-        f"SELECT {columns} FROM bank_statements WHERE api_key = ? AND id = ?",
-        (api_key, statement_id),
+    return load_one(
+        ctx.store,
+        api_key,
+        table="bank_statements",
+        columns=columns,
+        item_id=statement_id,
+        label="Bank statement",
     )
-    if row is None:
-        raise HTTPException(404, f"Bank statement with id '{statement_id}' not found")
-    return row
 
 
 @router.post("/v3/bank_statements")

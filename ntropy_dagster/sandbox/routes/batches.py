@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from ..context import ApiKey, Ctx, SandboxContext
 from ..lifecycle import BATCH_COLUMNS, ERROR, PROCESSING, JobStatus, batch_view, now_ts, utc_now
-from ..listing import ListQuery, list_response
+from ..listing import ListQuery, list_response, load_one
 from ..models import TRANSACTION_LIST, validation_errors
 from ..responses import raw_json
 
@@ -64,13 +64,9 @@ def parse_batch_body(raw: bytes) -> tuple[str, str, list[dict[str, Any]]]:
 
 
 def _load_batch(ctx: SandboxContext, api_key: str, batch_id: str) -> tuple[Any, ...]:
-    row = ctx.store.query_one(
-        f"SELECT {BATCH_COLUMNS} FROM batches WHERE api_key = ? AND id = ?",
-        (api_key, batch_id),
+    return load_one(
+        ctx.store, api_key, table="batches", columns=BATCH_COLUMNS, item_id=batch_id, label="Batch"
     )
-    if row is None:
-        raise HTTPException(404, f"Batch with id '{batch_id}' not found")
-    return row
 
 
 def _submit(ctx: SandboxContext, api_key: str, raw: bytes) -> dict[str, Any]:

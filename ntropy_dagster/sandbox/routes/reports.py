@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Response
 
 from ..context import ApiKey, Ctx
 from ..lifecycle import utc_now
-from ..listing import ListQuery, list_response
+from ..listing import ListQuery, list_response, load_one
 from ..models import ReportIn
 from ..responses import no_content, raw_json
 
@@ -55,9 +55,7 @@ def list_reports(
 @router.get("/v3/reports/{report_id}")
 def get_report(report_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
     """One report."""
-    row = ctx.store.query_one("SELECT doc FROM reports WHERE api_key = ? AND id = ?", (api_key, report_id))
-    if row is None:
-        raise HTTPException(404, f"Report with id '{report_id}' not found")
+    row = load_one(ctx.store, api_key, table="reports", columns="doc", item_id=report_id, label="Report")
     return raw_json(row[0])
 
 

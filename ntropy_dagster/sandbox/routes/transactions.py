@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Response
 
 from ..context import ApiKey, Ctx
 from ..lifecycle import utc_now
-from ..listing import ListQuery, list_response
+from ..listing import ListQuery, list_response, load_one
 from ..models import AssignIn, TransactionIn
 from ..responses import no_content, raw_json
 
@@ -18,12 +18,10 @@ router = APIRouter(tags=["transactions"])
 
 def load_transaction(ctx: Ctx, api_key: str, transaction_id: str) -> dict[str, Any]:
     """The stored transaction or 404."""
-    row = ctx.store.query_one(
-        "SELECT doc FROM transactions WHERE api_key = ? AND id = ?", (api_key, transaction_id)
+    (doc,) = load_one(
+        ctx.store, api_key, table="transactions", columns="doc", item_id=transaction_id, label="Transaction"
     )
-    if row is None:
-        raise HTTPException(404, f"Transaction with id '{transaction_id}' not found")
-    return orjson.loads(row[0])
+    return orjson.loads(doc)
 
 
 @router.post("/v3/transactions")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Response
 
 from ..context import ApiKey, Ctx, SandboxContext
 from ..lifecycle import utc_now
+from ..listing import load_one
 from ..models import WebhookIn, WebhookPatch
 from ..pagination import fetch_page, page_request
 from ..responses import no_content, page, raw_json
@@ -34,13 +35,9 @@ def webhook_view(row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _load(ctx: SandboxContext, api_key: str, webhook_id: str) -> tuple[Any, ...]:
-    row = ctx.store.query_one(
-        f"SELECT {COLUMNS} FROM webhooks WHERE api_key = ? AND id = ?",
-        (api_key, webhook_id),
+    return load_one(
+        ctx.store, api_key, table="webhooks", columns=COLUMNS, item_id=webhook_id, label="Webhook"
     )
-    if row is None:
-        raise HTTPException(404, f"Webhook with id '{webhook_id}' not found")
-    return row
 
 
 @router.post("/v3/webhooks")
