@@ -184,11 +184,12 @@ class EnrichmentEngine:
     def _analyse_uncached(self, description: str) -> Analysis:
         cleaned = clean(description)
         text = cleaned.text
-        flags = keywords.flags(text)
+        toks = tokens(text)
+        flags = keywords.flags(text, toks)
         inter_keys = list(cleaned.intermediaries)
         kb = self.kb
 
-        party = detect_transfer(text, inter_keys, kb)
+        party = detect_transfer(text, toks, inter_keys, kb)
         if party is not None:
             keys = [k for k in inter_keys if k != party.app]
             if party.app:
@@ -211,7 +212,7 @@ class EnrichmentEngine:
                 None,
             )
 
-        payroll = detect_payroll(text, kb)
+        payroll = detect_payroll(text, toks, kb)
         if payroll is not None and not ({"refund", "fee"} & flags):
             brand = payroll.employer_brand
             name = None if brand else (title(payroll.employer) if payroll.employer else None)
@@ -222,7 +223,7 @@ class EnrichmentEngine:
                 else:
                     keys = [payroll.provider.key, *keys]
             return self._make("payroll", brand, name, False, keys, "payroll", flags, None, None)
-        return self._merchant(cleaned.store_number, text, inter_keys, flags)
+        return self._merchant(cleaned.store_number, toks, inter_keys, flags)
 
     def _make(
         self,
@@ -241,10 +242,10 @@ class EnrichmentEngine:
         return Analysis(kind, brand, name, person, intermediaries, hint, flags, place, store_number)
 
     def _merchant(
-        self, store_number: str | None, text: str, inter_keys: list[str], flags: frozenset[str]
+        self, store_number: str | None, all_toks: list[str], inter_keys: list[str], flags: frozenset[str]
     ) -> Analysis:
         kb = self.kb
-        toks = drop_codes(tokens(text))
+        toks = drop_codes(all_toks)
         match = kb.find(toks, intermediaries=False) or kb.find(toks, intermediaries=True)
         if match is not None:
             brand = match.brand

@@ -31,8 +31,8 @@ _FLAGS: tuple[tuple[str, str], ...] = (
     ("deposit", r"\bDEPOSIT\b"),
 )
 _FLAG_RX = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _FLAGS))
-# Every flag pattern contains one of these literal words: a cheap pre-check before the regex.
-_FLAG_TRIGGERS = tuple(sorted({w for _, rx in _FLAGS for w in re.findall(r"[A-Z]{3,}", rx)}))
+# Every flag pattern starts a word with one of these three-letter prefixes: a cheap pre-check.
+_FLAG_GATE = frozenset(w[:3] for _, rx in _FLAGS for w in re.findall(r"[A-Z]{3,}", rx))
 
 # Business-type words of unknown merchants -> category hint; earlier entries win.
 _WORDS: tuple[tuple[str, str], ...] = (
@@ -93,9 +93,9 @@ _WORD_RX = re.compile("|".join(rf"(?P<{name}>\b(?:{rx})\b)" for name, rx in _WOR
 _WORD_RANK = {name: i for i, (name, _) in enumerate(_WORDS)}
 
 
-def flags(text: str) -> frozenset[str]:
+def flags(text: str, toks: list[str]) -> frozenset[str]:
     """Transaction-type flags present in the text (e.g. ``refund``, ``atm``, ``interest``)."""
-    if not any(word in text for word in _FLAG_TRIGGERS):
+    if _FLAG_GATE.isdisjoint(t[:3] for t in toks):
         return frozenset()
     return frozenset(m.lastgroup for m in _FLAG_RX.finditer(text) if m.lastgroup)
 

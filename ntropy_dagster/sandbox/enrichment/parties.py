@@ -34,6 +34,10 @@ _TRANSFER_RX = re.compile(
     r"|^(?:TO|FROM)\s+(?P<rest2>.+)$"
     r"|^(?:BANK\s+TRANSFER|FASTER\s+PAYMENTS?|FPS|STO|STANDING\s+ORDER|BGC|BACS)\s+(?P<rest3>.+)$"
 )
+# Cheap token pre-checks: a description without any of these cannot match the regexes.
+_APP_GATE = words("VENMO ZELLE CASH CASHAPP SQUARE TRANSFERWISE WISE PAYPAL WESTERN REMITLY")
+_TRANSFER_GATE = _APP_GATE | words("TO FROM BANK FASTER FPS STO STANDING BGC BACS")
+_PAYROLL_GATE = words("PAY SAL WAG DIR PYR NET")
 _PAYROLL_RX = re.compile(
     r"\b(?:PAYROLL|PAYRLL|PYRL|SALARY|SALARIES|WAGES?|DIRECT\s+DEP(?:OSIT)?|DIR\s+DEP|DIRDEP|PAYCHECK"
     r"|PAY\s+RUN|NET\s+PAY)\b"
@@ -130,11 +134,15 @@ def looks_like_person(name: list[str]) -> bool:
     )
 
 
-def detect_transfer(text: str, prefix_intermediaries: list[str], kb: KnowledgeBase) -> Party | None:
-    """A P2P payment or bank transfer in the cleaned description, or None."""
+def detect_transfer(
+    text: str, toks: list[str], prefix_intermediaries: list[str], kb: KnowledgeBase
+) -> Party | None:
+    """A P2P payment or bank transfer in the cleaned description (``toks`` = its tokens), or None."""
     app = next((k for k in prefix_intermediaries if k in P2P_APPS and k != "paypal.com"), None)
+    if app is None and not prefix_intermediaries and _TRANSFER_GATE.isdisjoint(toks):
+        return None
     rest = text if app else None
-    found = _APP_RX.search(text)
+    found = _APP_RX.search(text) if not _APP_GATE.isdisjoint(toks) else None
     if found and app is None:
         app = _APP_KEYS[found.lastgroup or ""]
         rest = text[found.end() :]
@@ -157,10 +165,9 @@ class Payroll:
     provider: Brand | None
 
 
-def detect_payroll(text: str, kb: KnowledgeBase) -> Payroll | None:
+def detect_payroll(text: str, toks: list[str], kb: KnowledgeBase) -> Payroll | None:
     """Salary/payroll descriptions (``ACME CORP PAYROLL``, ``DIRECT DEP GUSTO``), or None."""
-    keyword = _PAYROLL_RX.search(text)
-    toks = tokens(text)
+    keyword = _PAYROLL_RX.search(text) if not _PAYROLL_GATE.isdisjoint(t[:3] for t in toks) else None
     provider_match = None
     if keyword is not None or not kb.payroll_first_tokens.isdisjoint(toks):
         provider_match = next(_provider_matches(toks, kb), None)

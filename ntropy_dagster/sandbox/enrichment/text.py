@@ -212,8 +212,8 @@ def drop_codes(toks: list[str]) -> list[str]:
     return [
         t
         for t in toks
-        if not (len(t) >= 6 and t.isdigit())
-        and (t.isdigit() or not (len(t) >= 5 and sum(ch.isdigit() for ch in t) >= 2))
+        if t.isalpha()
+        or (len(t) < 6 if t.isdigit() else not (len(t) >= 5 and sum(ch.isdigit() for ch in t) >= 2))
     ]
 
 
