@@ -76,6 +76,15 @@ def _spec(
     return TableSpec(logical, tuple(columns), indexes, touch)
 
 
+# Columns shared by several tables.
+_REFRESHED_AT = Col("refreshed_at", TS, "When the row was written (UTC).")
+_CURRENCY = Col("currency", TEXT, "ISO 4217 currency code.")
+_UPDATED_AT = Col("updated_at", TS, "When this row was last written (UTC).")
+_COUNTERPARTY_ID = Col("counterparty_id", TEXT, "Counterparty entity id.")
+_COUNTERPARTY_NAME = Col("counterparty_name", TEXT, "Counterparty name.")
+_COUNTERPARTY_WEBSITE = Col("counterparty_website", TEXT, "Counterparty website.")
+_COUNTERPARTY_TYPE = Col("counterparty_type", TEXT, "person | organization.")
+
 _LOCATION = (
     Col("location_raw_address", TEXT, "Raw address as sent or derived."),
     Col("location_city", TEXT, "City."),
@@ -100,7 +109,7 @@ SPECS: tuple[TableSpec, ...] = (
         Col("progress", INT, "Items processed so far."),
         Col("total", INT, "Items in the batch."),
         Col("submitted_at", TS, "When the batch was submitted (UTC)."),
-        Col("updated_at", TS, "When this row was last written (UTC)."),
+        _UPDATED_AT,
         Col("completed_at", TS, "When the batch reached a final status (UTC)."),
         Col("attempt", INT, "Submission attempt number."),
         Col("error_message", TEXT, "Error detail when the batch failed."),
@@ -125,12 +134,12 @@ SPECS: tuple[TableSpec, ...] = (
         Col("date", DATE, "Transaction date."),
         Col("amount", AMOUNT, "Amount (>= 0; direction in entry_type)."),
         Col("entry_type", TEXT, "incoming | outgoing."),
-        Col("currency", TEXT, "ISO 4217 currency code."),
-        Col("counterparty_id", TEXT, "Counterparty entity id."),
-        Col("counterparty_name", TEXT, "Counterparty name."),
-        Col("counterparty_website", TEXT, "Counterparty website."),
+        _CURRENCY,
+        _COUNTERPARTY_ID,
+        _COUNTERPARTY_NAME,
+        _COUNTERPARTY_WEBSITE,
         Col("counterparty_logo", TEXT, "Counterparty logo URL."),
-        Col("counterparty_type", TEXT, "person | organization."),
+        _COUNTERPARTY_TYPE,
         Col("counterparty_mccs", TEXT, "Counterparty MCC codes as a JSON list."),
         Col("intermediaries", TEXT, "Intermediaries as a JSON list of entities."),
         Col("intermediary_names", TEXT, "Intermediary names, comma separated."),
@@ -171,10 +180,10 @@ SPECS: tuple[TableSpec, ...] = (
         Col("average_amount", AMOUNT, "Average amount."),
         Col("periodicity", TEXT, "daily | weekly | bi-weekly | semi-monthly | monthly | ... | other."),
         Col("periodicity_in_days", AMOUNT, "Estimated days between transactions."),
-        Col("counterparty_id", TEXT, "Counterparty entity id."),
-        Col("counterparty_name", TEXT, "Counterparty name."),
-        Col("counterparty_website", TEXT, "Counterparty website."),
-        Col("counterparty_type", TEXT, "person | organization."),
+        _COUNTERPARTY_ID,
+        _COUNTERPARTY_NAME,
+        _COUNTERPARTY_WEBSITE,
+        _COUNTERPARTY_TYPE,
         Col("category_general", TEXT, "General category."),
         Col("category_accounting", TEXT, "Accounting category."),
         Col("entry_type", TEXT, "incoming | outgoing."),
@@ -183,8 +192,8 @@ SPECS: tuple[TableSpec, ...] = (
         Col("next_expected_date", DATE, "Derived: date of the next expected transaction."),
         Col("next_expected_amount", AMOUNT, "Derived: amount of the next expected transaction."),
         Col("monthly_amount", AMOUNT, "Derived: amount normalised to one month."),
-        Col("currency", TEXT, "ISO 4217 currency code."),
-        Col("refreshed_at", TS, "When the row was written (UTC)."),
+        _CURRENCY,
+        _REFRESHED_AT,
         indexes=(("account_holder_id",),),
         touch="refreshed_at",
     ),
@@ -193,7 +202,7 @@ SPECS: tuple[TableSpec, ...] = (
         Col("group_id", TEXT, "Recurrence group id.", key=True),
         Col("transaction_id", TEXT, "Transaction id in the group.", key=True),
         Col("account_holder_id", TEXT, "Account holder the group belongs to."),
-        Col("refreshed_at", TS, "When the row was written (UTC)."),
+        _REFRESHED_AT,
         indexes=(("account_holder_id",),),
         touch="refreshed_at",
     ),
@@ -210,8 +219,8 @@ SPECS: tuple[TableSpec, ...] = (
         Col("next_expected_date", DATE, "Next expected payment date."),
         Col("monthly_income", AMOUNT, "Income normalised to one month."),
         Col("transaction_count", INT, "Payments seen."),
-        Col("currency", TEXT, "ISO 4217 currency code."),
-        Col("refreshed_at", TS, "When the row was written (UTC)."),
+        _CURRENCY,
+        _REFRESHED_AT,
         touch="refreshed_at",
     ),
     _spec(
@@ -236,7 +245,7 @@ SPECS: tuple[TableSpec, ...] = (
         Col("is_reconciled", BOOL, "Balances reconcile with the transactions."),
         Col("submitted_at", TS, "When the file was submitted (UTC)."),
         Col("completed_at", TS, "When the job reached a final status (UTC)."),
-        Col("updated_at", TS, "When this row was last written (UTC)."),
+        _UPDATED_AT,
         indexes=(("status",),),
         touch="updated_at",
     ),
@@ -249,7 +258,7 @@ SPECS: tuple[TableSpec, ...] = (
         Col("description", TEXT, "Description."),
         Col("amount", AMOUNT, "Amount (>= 0)."),
         Col("entry_type", TEXT, "incoming | outgoing (credit/debit mapped)."),
-        Col("currency", TEXT, "ISO 4217 currency code."),
+        _CURRENCY,
         Col("running_balance", AMOUNT, "Running balance after the transaction."),
         Col("page_number", INT, "Page of the PDF."),
     ),
