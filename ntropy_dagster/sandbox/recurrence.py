@@ -5,7 +5,7 @@ transactions and returns RecurrenceGroup dicts (contract: ``ntropy-api.md`` §2.
 
 How it works, per (counterparty, direction) bucket:
 
-1. **Loose amount clusters** (single linkage on sorted amounts, neighbours within 25 %).
+1. **Loose amount clusters** (single linkage on sorted amounts, neighbours within 40 %).
 2. Inside each, **tight amount clusters** (neighbours within 2 %): subscriptions and fixed charges. In
    each cluster the longest chain of transactions whose gaps fit a candidate period is searched for
    every periodicity (a linear-time dynamic programme with sliding-window maxima); the best valid chain
@@ -36,7 +36,7 @@ import itertools
 import math
 import re
 import uuid
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -75,8 +75,12 @@ _MIN_OCCURRENCES = 3
 _MIN_OCCURRENCES_VARYING = 4
 _YEARLY_PAIR_TOLERANCE_DAYS = 7.0
 _TIGHT_RATIO = 1.02
-_LOOSE_RATIO = 1.25
+_LOOSE_RATIO = 1.4
 _MAX_AMOUNT_CV = 0.25
+_MAX_IRREGULARITY = 0.1
+_MAX_IRREGULARITY_SHORT = 0.05
+_LOOKBACK = 8
+_MAX_CHAINS_PER_CLUSTER = 12
 
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ntropy-dagster.invalid/sandbox/recurrence")
 _DIRECTIONS = {"incoming": "incoming", "credit": "incoming", "outgoing": "outgoing", "debit": "outgoing"}
@@ -220,10 +224,10 @@ def _bucket_chains(txs: list[_Tx]) -> list[_Chain]:
             found, rest = _extract_chains(tight, varying=False)
             stable += found
             leftovers += rest
-        varying = _extract_chains(loose, varying=True)[0]
         stable_count = sum(len(c.members) for c in stable)
-        varying_count = sum(len(c.members) for c in varying)
-        if varying_count > stable_count and varying_count >= 1.5 * stable_count:
+        needed = max(_MIN_OCCURRENCES_VARYING, stable_count + 1, math.ceil(1.5 * stable_count))
+        varying = _extract_chains(loose, varying=True)[0] if len(loose) >= needed else []
+        if sum(len(c.members) for c in varying) >= needed:
             chains += varying
             continue
         chains += stable
@@ -247,7 +251,7 @@ def _extract_chains(txs: list[_Tx], *, varying: bool) -> tuple[list[_Chain], lis
     """Repeatedly take the best chain out of ``txs``; return the chains and what is left over."""
     found: list[_Chain] = []
     remaining = txs
-    while len(remaining) >= 2:
+    while len(remaining) >= 2 and len(found) < _MAX_CHAINS_PER_CLUSTER:
         chain = _best_chain(remaining, varying=varying)
         if chain is None:
             break
@@ -261,75 +265,104 @@ def _tolerance(period: float) -> float:
     return min(0.3 * period, 8.0) + 0.02 * period
 
 
+def _gap_fits() -> list[tuple[tuple[int, int, float], ...]]:
+    """For every whole-day gap, the (period index, occurrences spanned, deviation) it fits."""
+    fits: list[list[tuple[int, int, float]]] = [[] for _ in range(2 * 366 + 20)]
+    for index, nominal in enumerate(_NOMINAL_DAYS.values()):
+        tol = _tolerance(nominal)
+        for units in (1, 2):
+            low = max(1, math.ceil(units * nominal - tol))
+            # Assumption: a daily series may pause for a weekend (Friday to Monday counts as one miss).
+            high = 3 if nominal == 1.0 and units == 2 else math.floor(units * nominal + tol)
+            for gap in range(low, high + 1):
+                fits[gap].append((index, units, abs(gap - units * nominal)))
+    return [tuple(f) for f in fits]
+
+
+_GAP_FITS = _gap_fits()
+
+
 def _best_chain(txs: list[_Tx], *, varying: bool) -> _Chain | None:
-    span = txs[-1].day - txs[0].day
     best: _Chain | None = None
-    for nominal in _NOMINAL_DAYS.values():
-        if span < nominal - _tolerance(nominal):
-            break  # nominal periods are increasing
-        indices, misses = _longest_chain([tx.day for tx in txs], nominal)
-        chain = _evaluate(tuple(txs[i] for i in indices), misses, varying=varying)
+    for indices in _longest_chains([tx.day for tx in txs]):
+        if len(indices) < 2 or (best is not None and len(indices) < len(best.members)):
+            continue
+        members = tuple(txs[i] for i in indices)
+        skipped = indices[-1] - indices[0] + 1 - len(indices)
+        chain = _evaluate(members, skipped, varying=varying)
         if chain is not None and (best is None or chain.rank > best.rank):
             best = chain
     return best
 
 
-def _longest_chain(days: list[int], nominal: float) -> tuple[list[int], int]:
-    """Longest chain (by ``2 * count - misses``) whose gaps fit ``nominal`` once or twice.
+def _longest_chains(days: list[int]) -> list[list[int]]:
+    """For each nominal period, the best chain (by ``2 * count - misses``) through sorted ``days``.
 
-    ``days`` is sorted. For each transaction the best predecessor in each gap window is the maximum of a
-    sliding window over earlier scores, kept in a monotonic deque, so the whole search is O(n).
+    A chain links each transaction to one of the ``_LOOKBACK`` transactions before it whose gap fits the
+    period once or twice (one missed occurrence); ties go to the gap closest to the nominal one. One
+    pass serves all periods, so the search is O(n) with a small constant.
     """
-    tol = _tolerance(nominal)
-    windows = [(math.ceil(k * nominal - tol), math.floor(k * nominal + tol)) for k in (1, 2)]
     n = len(days)
-    score = [2] * n
-    prev = [-1] * n
-    queues: list[deque[int]] = [deque(), deque()]
-    pushed = [0, 0]
-    for i, day in enumerate(days):
-        for k, (low, high) in enumerate(windows):
-            queue = queues[k]
-            while pushed[k] < i and days[pushed[k]] <= day - low:
-                j = pushed[k]
-                while queue and score[queue[-1]] <= score[j]:
-                    queue.pop()
-                queue.append(j)
-                pushed[k] += 1
-            while queue and days[queue[0]] < day - high:
-                queue.popleft()
-            if queue and score[queue[0]] + 2 - k > score[i]:
-                score[i] = score[queue[0]] + 2 - k
-                prev[i] = queue[0]
-    end = max(range(n), key=score.__getitem__)
-    chain = [end]
-    while prev[chain[-1]] != -1:
-        chain.append(prev[chain[-1]])
-    chain.reverse()
-    misses = sum(1 for a, b in itertools.pairwise(chain) if days[b] - days[a] >= windows[1][0])
-    return chain, misses
+    periods = len(_NOMINAL_DAYS)
+    score = [[2] * n for _ in range(periods)]
+    prev = [[-1] * n for _ in range(periods)]
+    limit = len(_GAP_FITS)
+    for i in range(1, n):
+        day = days[i]
+        deviation: dict[int, float] = {}
+        for j in range(i - 1, max(-1, i - 1 - _LOOKBACK), -1):
+            gap = day - days[j]
+            if gap >= limit:
+                break
+            for period, units, dev in _GAP_FITS[gap]:
+                candidate = score[period][j] + 3 - units
+                current = score[period][i]
+                if candidate > current or (candidate == current and dev < deviation.get(period, math.inf)):
+                    score[period][i] = candidate
+                    prev[period][i] = j
+                    deviation[period] = dev
+    chains = []
+    for period in range(periods):
+        scores, links = score[period], prev[period]
+        end = max(range(n), key=scores.__getitem__)
+        chain = [end]
+        while links[chain[-1]] != -1:
+            chain.append(links[chain[-1]])
+        chain.reverse()
+        chains.append(chain)
+    return chains
 
 
 def _classify(period: float) -> str:
     return min(_NOMINAL_DAYS, key=lambda name: abs(math.log(period / _NOMINAL_DAYS[name])))
 
 
-def _evaluate(members: tuple[_Tx, ...], misses: int, *, varying: bool) -> _Chain | None:
+def _evaluate(members: tuple[_Tx, ...], skipped: int, *, varying: bool) -> _Chain | None:
     """Turn a candidate chain into a group if it satisfies the rules in the module docstring."""
     count = len(members)
-    if count < 2 or misses > (count - 1) // 3:
-        return None
+    gaps = [b.day - a.day for a, b in itertools.pairwise(members)]
     span = members[-1].day - members[0].day
+    # A gap well above the typical one spans a missed occurrence (chains only link 1 or 2 periods).
+    typical = sorted(gaps)[(len(gaps) - 1) // 2]
+    units = [2 if gap > 1.5 * typical else 1 for gap in gaps]
+    misses = sum(units) - len(units)
+    if misses > (0 if varying else (count - 1) // 3) or skipped > count // 2:
+        return None
     period = span / (count - 1 + misses)
     label = _classify(period)
+    nominal = _NOMINAL_DAYS[label]
+    if abs(period - nominal) > 0.5 * _tolerance(nominal):
+        return None  # e.g. a steady 100-day cadence is not quarterly
     if count < (_MIN_OCCURRENCES_VARYING if varying else _MIN_OCCURRENCES) and not (
-        count == 2 and not varying and abs(span - _YEAR) <= _YEARLY_PAIR_TOLERANCE_DAYS
+        count == 2
+        and not varying
+        and abs(span - _YEAR) <= _YEARLY_PAIR_TOLERANCE_DAYS
+        and abs(members[0].amount - members[1].amount) < 0.005
     ):
         return None
-    gaps = [b.day - a.day for a, b in itertools.pairwise(members)]
-    units = [2 if gap > 1.5 * period else 1 for gap in gaps]
     irregularity = sum(abs(g - u * period) for g, u in zip(gaps, units, strict=True)) / len(gaps)
-    if irregularity > 0.15 * period + 1:
+    # Short chains must be more regular: three dates can fit a wide window by chance.
+    if irregularity > (_MAX_IRREGULARITY if count >= 5 else _MAX_IRREGULARITY_SHORT) * period + 1:
         return None
     if varying:
         amounts = [tx.amount for tx in members]
