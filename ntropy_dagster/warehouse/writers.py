@@ -140,12 +140,17 @@ class PostgresWriter:
         data = _postgres_csv(chunk)
         with raw.cursor() as cursor:
             if not self.conflicts_seen:
+                # Plain SQL savepoint: psycopg opens the caller's transaction first if it is not open yet
+                # (raw.transaction() would instead commit on its own when no transaction is open).
+                cursor.execute("SAVEPOINT ntropy_copy")
                 try:
-                    with raw.transaction():  # a savepoint inside the caller's transaction
-                        _copy(cursor, f"{target} ({columns})", data)
-                    return chunk.num_rows
+                    _copy(cursor, f"{target} ({columns})", data)
                 except psycopg.errors.UniqueViolation:
+                    cursor.execute("ROLLBACK TO SAVEPOINT ntropy_copy")
                     self.conflicts_seen = True
+                else:
+                    cursor.execute("RELEASE SAVEPOINT ntropy_copy")
+                    return chunk.num_rows
             stage = f"ntropy_stage_{uuid.uuid4().hex}"
             cursor.execute(
                 f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {columns} FROM {target} WITH NO DATA"

@@ -50,6 +50,12 @@ def test_read_frame_by_table_and_by_sql(wh: Warehouse) -> None:
 
 
 def test_begin_groups_writes_in_one_transaction(wh: Warehouse) -> None:
+    wh.chunk_size = 40
+    with pytest.raises(RuntimeError, match="first"), wh.begin() as conn:
+        wh.upsert("enriched_transactions", enriched_frame(100), conn=conn)  # first statement, 3 chunks
+        raise RuntimeError("first")
+    assert wh.count("enriched_transactions") == 0
+
     _two_partitions(wh)
     with pytest.raises(RuntimeError, match="boom"), wh.begin() as conn:
         wh.delete_where("enriched_transactions", conn=conn, partition_key="2024-01-01")
