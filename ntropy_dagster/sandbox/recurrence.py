@@ -32,6 +32,7 @@ Rules (Assumption: the contract gives no numbers; these are ours):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -196,11 +197,15 @@ def _counterparty_key(counterparty: Mapping[str, Any]) -> str | None:
     """Counterparty identity: its id, else its website (without scheme/www), else its normalised name."""
     if counterparty.get("id"):
         return f"id:{counterparty['id']}"
-    website = str(counterparty.get("website") or "").strip().lower()
-    website = re.sub(r"^[a-z]+://", "", website).removeprefix("www.").split("/")[0]
+    return _website_or_name_key(str(counterparty.get("website") or ""), str(counterparty.get("name") or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _website_or_name_key(website: str, name: str) -> str | None:
+    website = re.sub(r"^[a-z]+://", "", website.strip().lower()).removeprefix("www.").split("/")[0]
     if website:
         return f"web:{website}"
-    name = _NON_ALNUM.sub(" ", str(counterparty.get("name") or "").lower()).strip()
+    name = _NON_ALNUM.sub(" ", name.lower()).strip()
     return f"name:{name}" if name else None
 
 
@@ -266,7 +271,10 @@ def _tolerance(period: float) -> float:
 
 
 def _gap_fits() -> list[tuple[tuple[int, int, float], ...]]:
-    """For every whole-day gap, the (period index, occurrences spanned, deviation) it fits."""
+    """For every whole-day gap, the (period index, chain score gain, deviation) it fits.
+
+    The score of a chain is ``2 * count - misses``: a gap of one period adds 2, of two periods 1.
+    """
     fits: list[list[tuple[int, int, float]]] = [[] for _ in range(2 * 366 + 20)]
     for index, nominal in enumerate(_NOMINAL_DAYS.values()):
         tol = _tolerance(nominal)
@@ -275,7 +283,7 @@ def _gap_fits() -> list[tuple[tuple[int, int, float], ...]]:
             # Assumption: a daily series may pause for a weekend (Friday to Monday counts as one miss).
             high = 3 if nominal == 1.0 and units == 2 else math.floor(units * nominal + tol)
             for gap in range(low, high + 1):
-                fits[gap].append((index, units, abs(gap - units * nominal)))
+                fits[gap].append((index, 3 - units, abs(gap - units * nominal)))
     return [tuple(f) for f in fits]
 
 
@@ -304,30 +312,31 @@ def _longest_chains(days: list[int]) -> list[list[int]]:
     """
     n = len(days)
     periods = len(_NOMINAL_DAYS)
-    score = [[2] * n for _ in range(periods)]
-    prev = [[-1] * n for _ in range(periods)]
+    score = [[2] * periods for _ in range(n)]
+    prev = [[-1] * periods for _ in range(n)]
     limit = len(_GAP_FITS)
     for i in range(1, n):
-        day = days[i]
+        day, mine, links = days[i], score[i], prev[i]
         deviation: dict[int, float] = {}
         for j in range(i - 1, max(-1, i - 1 - _LOOKBACK), -1):
             gap = day - days[j]
             if gap >= limit:
                 break
-            for period, units, dev in _GAP_FITS[gap]:
-                candidate = score[period][j] + 3 - units
-                current = score[period][i]
-                if candidate > current or (candidate == current and dev < deviation.get(period, math.inf)):
-                    score[period][i] = candidate
-                    prev[period][i] = j
+            theirs = score[j]
+            for period, gain, dev in _GAP_FITS[gap]:
+                candidate = theirs[period] + gain
+                if candidate > mine[period] or (
+                    candidate == mine[period] and dev < deviation.get(period, math.inf)
+                ):
+                    mine[period] = candidate
+                    links[period] = j
                     deviation[period] = dev
     chains = []
     for period in range(periods):
-        scores, links = score[period], prev[period]
-        end = max(range(n), key=scores.__getitem__)
+        end = max(range(n), key=lambda i: score[i][period])
         chain = [end]
-        while links[chain[-1]] != -1:
-            chain.append(links[chain[-1]])
+        while prev[chain[-1]][period] != -1:
+            chain.append(prev[chain[-1]][period])
         chain.reverse()
         chains.append(chain)
     return chains
@@ -351,7 +360,7 @@ def _evaluate(members: tuple[_Tx, ...], skipped: int, *, varying: bool) -> _Chai
     period = span / (count - 1 + misses)
     label = _classify(period)
     nominal = _NOMINAL_DAYS[label]
-    if abs(period - nominal) > 0.5 * _tolerance(nominal):
+    if abs(period - nominal) > 0.5 * _tolerance(nominal) + 0.2:
         return None  # e.g. a steady 100-day cadence is not quarterly
     if count < (_MIN_OCCURRENCES_VARYING if varying else _MIN_OCCURRENCES) and not (
         count == 2
@@ -362,7 +371,7 @@ def _evaluate(members: tuple[_Tx, ...], skipped: int, *, varying: bool) -> _Chai
         return None
     irregularity = sum(abs(g - u * period) for g, u in zip(gaps, units, strict=True)) / len(gaps)
     # Short chains must be more regular: three dates can fit a wide window by chance.
-    if irregularity > (_MAX_IRREGULARITY if count >= 5 else _MAX_IRREGULARITY_SHORT) * period + 1:
+    if irregularity > (_MAX_IRREGULARITY if count >= 5 else _MAX_IRREGULARITY_SHORT) * period + 1.5:
         return None
     if varying:
         amounts = [tx.amount for tx in members]
