@@ -369,24 +369,37 @@ def test_ten_thousand_transactions_in_well_under_a_second() -> None:
     assert {f"Merchant {m}" for m in range(60)} <= names
 
 
-_day_offsets = st.integers(min_value=0, max_value=400)
-_raw_tx = st.tuples(
-    _day_offsets,
+_names = st.sampled_from(["a", "b"])
+_entry_types = st.sampled_from(["incoming", "outgoing", "credit", "debit"])
+_series = st.tuples(
+    st.integers(min_value=0, max_value=60),  # first day
+    st.sampled_from([1, 7, 14, 15, 30, 61, 91]),  # step in days
+    st.integers(min_value=2, max_value=12),  # occurrences
+    st.sampled_from([9.99, 10.0, 50.0]),
+    _names,
+    _entry_types,
+)
+_noise = st.tuples(
+    st.integers(min_value=0, max_value=400),
     st.sampled_from([9.99, 10.0, 50.0, 120.0]),
-    st.sampled_from(["a", "b"]),
-    st.sampled_from(["incoming", "outgoing", "credit", "debit"]),
-    st.sampled_from(["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", None]),
+    _names,
+    _entry_types,
+    st.sampled_from(["t1", "t2", "t3", "t4", None]),  # repeated ids must never be grouped twice
 )
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(_raw_tx, max_size=60))
-def test_property_groups_never_repeat_a_transaction_or_mix_directions(raw: list[tuple]) -> None:
-    txs = []
-    for offset, amount, name, entry_type, fixed_id in raw:
+@given(st.lists(_series, max_size=4), st.lists(_noise, max_size=30))
+def test_property_groups_never_repeat_a_transaction_or_mix_directions(series: list, noise: list) -> None:
+    txs = [
+        tx(START + timedelta(days=first + step * n), amount, counterparty(name), entry_type)
+        for first, step, count, amount, name, entry_type in series
+        for n in range(count)
+    ]
+    for offset, amount, name, entry_type, fixed_id in noise:
         item = tx(START + timedelta(days=offset), amount, counterparty(name), entry_type)
         if fixed_id is not None:
-            item["id"] = fixed_id  # repeated ids must never be grouped twice
+            item["id"] = fixed_id
         txs.append(item)
     direction = {"incoming": "incoming", "credit": "incoming", "outgoing": "outgoing", "debit": "outgoing"}
     first_by_id: dict[str, dict] = {}
@@ -402,4 +415,5 @@ def test_property_groups_never_repeat_a_transaction_or_mix_directions(raw: list[
         assert len({m["entities"]["counterparty"]["name"] for m in members}) == 1
         assert [m["date"] for m in members] == sorted(m["date"] for m in members)
         assert group["start_date"] == members[0]["date"] and group["end_date"] == members[-1]["date"]
+        assert group["total_amount"] == round(sum(m["amount"] for m in members), 2)
     assert len(seen) == len(set(seen))
