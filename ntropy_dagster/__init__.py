@@ -7,6 +7,58 @@ Dagster object is asked for, so ``import ntropy_dagster.client`` stays free of d
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ntropy_dagster._version import __version__
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from ntropy_dagster.assets import NTROPY_POOL, NtropyPipeline, PipelineKeys, build_ntropy_assets
+    from ntropy_dagster.definitions import build_ntropy_definitions
+    from ntropy_dagster.pipeline.inputs import INPUT_COLUMNS, ColumnMapping
+    from ntropy_dagster.pipeline.submit import SubmitOptions
+    from ntropy_dagster.resources import NtropyResource, NtropyWarehouseResource
+    from ntropy_dagster.sensors import build_ntropy_batch_sensor
+    from ntropy_dagster.translator import DagsterNtropyTranslator, NtropyAssetProps
+
+_LAZY = {
+    "NTROPY_POOL": "ntropy_dagster.assets",
+    "NtropyPipeline": "ntropy_dagster.assets",
+    "PipelineKeys": "ntropy_dagster.assets",
+    "build_ntropy_assets": "ntropy_dagster.assets",
+    "build_ntropy_definitions": "ntropy_dagster.definitions",
+    "INPUT_COLUMNS": "ntropy_dagster.pipeline.inputs",
+    "ColumnMapping": "ntropy_dagster.pipeline.inputs",
+    "SubmitOptions": "ntropy_dagster.pipeline.submit",
+    "NtropyResource": "ntropy_dagster.resources",
+    "NtropyWarehouseResource": "ntropy_dagster.resources",
+    "build_ntropy_batch_sensor": "ntropy_dagster.sensors",
+    "DagsterNtropyTranslator": "ntropy_dagster.translator",
+    "NtropyAssetProps": "ntropy_dagster.translator",
+}
+
+__all__ = [
+    "INPUT_COLUMNS",
+    "NTROPY_POOL",
+    "ColumnMapping",
+    "DagsterNtropyTranslator",
+    "NtropyAssetProps",
+    "NtropyPipeline",
+    "NtropyResource",
+    "NtropyWarehouseResource",
+    "PipelineKeys",
+    "SubmitOptions",
+    "__version__",
+    "build_ntropy_assets",
+    "build_ntropy_batch_sensor",
+    "build_ntropy_definitions",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ntropy_dagster' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -5,8 +5,6 @@ checks and the batch sensor, ready for ``dg.Definitions``. Nothing here calls th
 database connection at definition time: loading the code location is free.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +14,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
+from dagster import AssetCheckExecutionContext, AssetExecutionContext
 
 from ntropy_dagster.client import BadRequestError
 from ntropy_dagster.marts import income_source_rows, recurring_group_rows
@@ -67,7 +66,7 @@ def _raw_key(raw: CoercibleToAssetKey) -> dg.AssetKey:
     return dg.AssetKey.from_coercible(raw)
 
 
-def partition_key_of(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> str:
+def partition_key_of(context: AssetExecutionContext | dg.OpExecutionContext) -> str:
     """The run's partition key, or :data:`UNPARTITIONED`."""
     return context.partition_key if context.has_partition_key else UNPARTITIONED
 
@@ -87,11 +86,14 @@ def table_metadata(warehouse: Warehouse, logical: str, row_count: int, **extra: 
 
 
 def _enriched_lineage(raw_key: dg.AssetKey) -> dg.TableColumnLineage:
-    deps = {"transaction_id": "id"} | {c: c for c in ("description", "date", "amount", "entry_type", "currency")}
+    deps = {"transaction_id": "id"} | {
+        c: c for c in ("description", "date", "amount", "entry_type", "currency")
+    }
     deps["account_holder_id"] = "account_holder_id"
     return dg.TableColumnLineage(
         deps_by_column={
-            column: [dg.TableColumnDep(asset_key=raw_key, column_name=source)] for column, source in deps.items()
+            column: [dg.TableColumnDep(asset_key=raw_key, column_name=source)]
+            for column, source in deps.items()
         }
     )
 
@@ -154,7 +156,7 @@ def build_ntropy_assets(
         warehouse.ensure_schema()
         return ntropy, warehouse
 
-    def validate(context: dg.AssetExecutionContext, raw: pd.DataFrame) -> ValidatedInput:
+    def validate(context: AssetExecutionContext, raw: pd.DataFrame) -> ValidatedInput:
         if not isinstance(raw, pd.DataFrame):
             raise dg.Failure(
                 f"{raw_key.to_user_string()} must produce a pandas DataFrame, got {type(raw).__name__}"
@@ -167,7 +169,7 @@ def build_ntropy_assets(
         return validated
 
     raw_in = {"raw": dg.AssetIn(key=raw_key)}
-    holders_spec = spec_for(NtropyAssetProps("account_holders", deps=(raw_key,)), deps=[])
+    holders_spec = spec_for(NtropyAssetProps("account_holders", deps=(raw_key,)), deps=[raw_key])
     keys_enriched = spec_for(NtropyAssetProps("enriched_transactions")).key
     keys_batches = None if blocking else spec_for(NtropyAssetProps("batches")).key
 
@@ -179,7 +181,7 @@ def build_ntropy_assets(
         required_resource_keys=resource_keys,
         pool=NTROPY_POOL,
     )
-    def account_holders_asset(context: dg.AssetExecutionContext, raw: pd.DataFrame) -> dg.MaterializeResult:
+    def account_holders_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> dg.MaterializeResult:
         ntropy, warehouse = resources(context)
         validated = validate(context, raw)
         created, existing = ensure_account_holders(ntropy, warehouse, validated)
@@ -199,7 +201,9 @@ def build_ntropy_assets(
 
     assets: list[dg.AssetsDefinition] = [account_holders_asset]
 
-    def write_rejected(context: dg.AssetExecutionContext, warehouse: Warehouse, validated: ValidatedInput) -> int:
+    def write_rejected(
+        context: AssetExecutionContext, warehouse: Warehouse, validated: ValidatedInput
+    ) -> int:
         partition_key = partition_key_of(context)
         warehouse.delete_where("rejected_transactions", partition_key=partition_key)
         now = utcnow()
@@ -218,10 +222,14 @@ def build_ntropy_assets(
         if rows:
             warehouse.upsert("rejected_transactions", rows)
             for r in validated.rejected[:20]:
-                context.log.warning(f"Rejected row {r.row_number} ({r.transaction_id}): {r.field}: {r.reason}")
+                context.log.warning(
+                    f"Rejected row {r.row_number} ({r.transaction_id}): {r.field}: {r.reason}"
+                )
         return len(rows)
 
-    def submit(context: dg.AssetExecutionContext, raw: pd.DataFrame) -> tuple[ValidatedInput, SubmissionResult, int]:
+    def submit(
+        context: AssetExecutionContext, raw: pd.DataFrame
+    ) -> tuple[ValidatedInput, SubmissionResult, int]:
         ntropy, warehouse = resources(context)
         validated = validate(context, raw)
         rejected = write_rejected(context, warehouse, validated)
@@ -241,7 +249,9 @@ def build_ntropy_assets(
         )
         return validated, result, rejected
 
-    def submission_metadata(validated: ValidatedInput, result: SubmissionResult, rejected: int) -> dict[str, Any]:
+    def submission_metadata(
+        validated: ValidatedInput, result: SubmissionResult, rejected: int
+    ) -> dict[str, Any]:
         return {
             "ntropy/batch_ids": result.batch_ids,
             "ntropy/batches_submitted": len(result.submitted),
@@ -255,7 +265,9 @@ def build_ntropy_assets(
             "ntropy/request_ids": result.request_ids,
         }
 
-    def store(context: dg.AssetExecutionContext, raw_validated: ValidatedInput) -> tuple[EnrichResult, Warehouse]:
+    def store(
+        context: AssetExecutionContext, raw_validated: ValidatedInput
+    ) -> tuple[EnrichResult, Warehouse]:
         ntropy, warehouse = resources(context)
         started = time.monotonic()
         result = store_partition_results(
@@ -294,7 +306,7 @@ def build_ntropy_assets(
     if blocking:
         enriched_spec = spec_for(
             NtropyAssetProps("enriched_transactions", table_name="enriched_transactions", deps=(raw_key,)),
-            deps=[holders_spec.key],
+            deps=[raw_key, holders_spec.key],
         )
 
         @dg.multi_asset(
@@ -306,7 +318,7 @@ def build_ntropy_assets(
             pool=NTROPY_POOL,
             check_specs=enriched_checks,
         )
-        def enriched_asset(context: dg.AssetExecutionContext, raw: pd.DataFrame) -> Iterator[Any]:
+        def enriched_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> Iterator[Any]:
             validated, submission, rejected = submit(context, raw)
             ntropy, warehouse = resources(context)
             wait_for_partition(
@@ -314,14 +326,18 @@ def build_ntropy_assets(
             )
             result, warehouse = store(context, validated)
             yield dg.MaterializeResult(
-                metadata=enriched_metadata(result, warehouse) | submission_metadata(validated, submission, rejected)
+                metadata=enriched_metadata(result, warehouse)
+                | submission_metadata(validated, submission, rejected)
             )
-            yield from _enriched_check_results(warehouse, partition_key_of(context), result, error_rate_threshold)
+            yield from _enriched_check_results(
+                warehouse, partition_key_of(context), result, error_rate_threshold
+            )
 
         assets.append(enriched_asset)
     else:
         batches_spec = spec_for(
-            NtropyAssetProps("batches", table_name="batches", deps=(raw_key,)), deps=[holders_spec.key]
+            NtropyAssetProps("batches", table_name="batches", deps=(raw_key,)),
+            deps=[raw_key, holders_spec.key],
         )
 
         @dg.multi_asset(
@@ -332,7 +348,7 @@ def build_ntropy_assets(
             required_resource_keys=resource_keys,
             pool=NTROPY_POOL,
         )
-        def batches_asset(context: dg.AssetExecutionContext, raw: pd.DataFrame) -> dg.MaterializeResult:
+        def batches_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> dg.MaterializeResult:
             validated, result, rejected = submit(context, raw)
             _, warehouse = resources(context)
             if result.failed:
@@ -348,7 +364,7 @@ def build_ntropy_assets(
 
         enriched_spec = spec_for(
             NtropyAssetProps("enriched_transactions", table_name="enriched_transactions", deps=(raw_key,)),
-            deps=[batches_spec.key],
+            deps=[raw_key, batches_spec.key],
         )
 
         @dg.multi_asset(
@@ -360,11 +376,13 @@ def build_ntropy_assets(
             pool=NTROPY_POOL,
             check_specs=enriched_checks,
         )
-        def enriched_asset(context: dg.AssetExecutionContext, raw: pd.DataFrame) -> Iterator[Any]:
+        def enriched_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> Iterator[Any]:
             validated = validate(context, raw)
             result, warehouse = store(context, validated)
             yield dg.MaterializeResult(metadata=enriched_metadata(result, warehouse))
-            yield from _enriched_check_results(warehouse, partition_key_of(context), result, error_rate_threshold)
+            yield from _enriched_check_results(
+                warehouse, partition_key_of(context), result, error_rate_threshold
+            )
 
         assets.extend([batches_asset, enriched_asset])
 
@@ -565,7 +583,7 @@ def _build_marts(
             )
         ],
     )
-    def recurring_groups_asset(context: dg.AssetExecutionContext) -> Iterator[Any]:
+    def recurring_groups_asset(context: AssetExecutionContext) -> Iterator[Any]:
         ntropy, warehouse = resources(context)
         holders = refresh_recurring_groups(ntropy, warehouse, as_of_mode=as_of_mode, log=context.log)
         missing = _dangling_group_transactions(warehouse)
@@ -584,7 +602,7 @@ def _build_marts(
         )
 
     @dg.multi_asset(name=_op_name(income_spec.key), specs=[income_spec], required_resource_keys=resource_keys)
-    def income_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def income_asset(context: AssetExecutionContext) -> dg.MaterializeResult:
         _, warehouse = resources(context)
         sources = refresh_income(warehouse, as_of_mode=as_of_mode)
         return dg.MaterializeResult(
@@ -613,11 +631,13 @@ def _mart_freshness_check(
         description=f"The mart was refreshed after the last write to {enriched_key.to_user_string()}.",
         required_resource_keys=resource_keys,
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
         _, warehouse = resources(context)
         enriched = warehouse.tables.enriched_transactions
-        mart = warehouse.tables[logical] if hasattr(warehouse.tables, "__getitem__") else getattr(
-            warehouse.tables, logical
+        mart = (
+            warehouse.tables[logical]
+            if hasattr(warehouse.tables, "__getitem__")
+            else getattr(warehouse.tables, logical)
         )
         with warehouse.engine.connect() as conn:
             last_enriched = conn.execute(sa.select(sa.func.max(enriched.c.enriched_at))).scalar()
@@ -725,11 +745,22 @@ def refresh_income(warehouse: Warehouse, *, as_of_mode: str = "data", holders_pe
         )
         incoming = warehouse.read_frame(
             sa.select(
-                *(enriched.c[c] for c in (
-                    "transaction_id", "account_holder_id", "date", "amount", "currency", "counterparty_name",
-                    "counterparty_id", "counterparty_website", "counterparty_type", "category_general",
-                    "intermediary_names",
-                ))
+                *(
+                    enriched.c[c]
+                    for c in (
+                        "transaction_id",
+                        "account_holder_id",
+                        "date",
+                        "amount",
+                        "currency",
+                        "counterparty_name",
+                        "counterparty_id",
+                        "counterparty_website",
+                        "counterparty_type",
+                        "category_general",
+                        "intermediary_names",
+                    )
+                )
             ).where(enriched.c.account_holder_id.in_(chunk) & (enriched.c.entry_type == "incoming"))
         )
         as_of = dt.date.today()
@@ -772,9 +803,9 @@ def _as_date(value: Any) -> dt.date | None:
 
 
 __all__ = [
+    "ENRICHED_COLUMNS",
     "NTROPY_POOL",
     "UNPARTITIONED",
-    "ENRICHED_COLUMNS",
     "NtropyPipeline",
     "PipelineKeys",
     "build_ntropy_assets",

@@ -13,14 +13,13 @@ Run keys are deterministic (partition, content hash, batch ids), so overlapping 
 restart never launch the same run twice, while a deliberate re-submission (new batch ids) runs again.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import time
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
+from dagster import SensorEvaluationContext
 
 from ntropy_dagster.pipeline.ledger import ERROR, PROCESSING, UNPARTITIONED, SubmissionLedger
 from ntropy_dagster.pipeline.status import refresh_in_flight
@@ -50,7 +49,7 @@ def _load_cursor(raw: str | None) -> dict[str, Any]:
 
 
 def build_ntropy_batch_sensor(
-    keys: PipelineKeys,
+    keys: "PipelineKeys",
     *,
     name: str = "ntropy_batch_sensor",
     ntropy_resource_key: str = "ntropy",
@@ -74,7 +73,7 @@ def build_ntropy_batch_sensor(
         description="Polls in-flight Ntropy batches and requests the enrichment run of each partition "
         "when all of its batches are done; resubmits batches that ended in error.",
     )
-    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    def _sensor(context: SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         deadline = time.monotonic() + tick_budget_seconds
         previous = _load_cursor(context.cursor)
         warehouse = getattr(context.resources, warehouse_resource_key).get_warehouse()
@@ -123,7 +122,8 @@ def build_ntropy_batch_sensor(
         new_cursor = json.dumps(
             {
                 "last_tick": time.time(),
-                "in_flight": len(in_flight) - (len(summary.completed) + len(summary.errored) if summary else 0),
+                "in_flight": len(in_flight)
+                - (len(summary.completed) + len(summary.errored) if summary else 0),
             },
             separators=(",", ":"),
         )

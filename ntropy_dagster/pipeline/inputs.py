@@ -135,7 +135,13 @@ def validate_transactions(frame: pd.DataFrame, mapping: ColumnMapping | None = N
         tx_id = _clean(record.get("id"))
         if missing:
             rejected.extend(
-                RejectedRow(row_number, _as_str(tx_id), col, "missing column: the raw data has no such column", raw_json)
+                RejectedRow(
+                    row_number,
+                    _as_str(tx_id),
+                    col,
+                    "missing column: the raw data has no such column",
+                    raw_json,
+                )
                 for col in missing
             )
             continue
@@ -145,7 +151,7 @@ def validate_transactions(frame: pd.DataFrame, mapping: ColumnMapping | None = N
             tx = TransactionInput.model_validate(candidate)
         except ValidationError as exc:
             rejected.extend(
-                RejectedRow(row_number, _as_str(tx_id), _loc(err["loc"]), err["msg"], raw_json)
+                RejectedRow(row_number, _as_str(tx_id), _loc(err["loc"]), _reason(err), raw_json)
                 for err in exc.errors(include_url=False)
             )
             continue
@@ -236,6 +242,16 @@ def _as_date_str(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    """pydantic's message plus the offending value (shortened), e.g. ``... (got 'usd')``."""
+    if error.get("type") == "missing" or "input" not in error:
+        return str(error["msg"])
+    shown = repr(error["input"])
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{error['msg']} (got {shown})"
 
 
 def _loc(loc: Sequence[Any]) -> str:

@@ -71,8 +71,8 @@ def refresh_in_flight(
         _record(ledger, row, batch, summary)
         if not pending:
             break
-    summary.still_processing = sum(1 for r in in_flight if r.batch_id) - len(summary.completed) - len(
-        summary.errored
+    summary.still_processing = (
+        sum(1 for r in in_flight if r.batch_id) - len(summary.completed) - len(summary.errored)
     )
     return summary
 
@@ -81,7 +81,9 @@ def _record(ledger: SubmissionLedger, row: LedgerRow, remote: RemoteStatus, summ
     if remote.status == row.status and remote.progress == row.progress:
         return
     message = f"Ntropy reported batch {remote.batch_id} as error" if remote.status == ERROR else None
-    ledger.update_status(remote.batch_id, status=remote.status, progress=remote.progress, error_message=message)
+    ledger.update_status(
+        remote.batch_id, status=remote.status, progress=remote.progress, error_message=message
+    )
     if remote.status == COMPLETED:
         summary.completed.append(remote.batch_id)
     elif remote.status == ERROR:

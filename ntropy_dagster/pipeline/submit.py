@@ -167,7 +167,9 @@ def _adopt_orphan(
     if not candidates:
         return None
     batch = min(candidates, key=lambda b: b.created_at or dt.datetime.max.replace(tzinfo=dt.timezone.utc))
-    ledger.record_batch(row, batch_id=batch.id, status=batch.status, progress=batch.progress, total=batch.total)
+    ledger.record_batch(
+        row, batch_id=batch.id, status=batch.status, progress=batch.progress, total=batch.total
+    )
     return batch.id
 
 
@@ -204,4 +206,3 @@ def _chunk_hash(chunk: list[dict[str, Any]]) -> str:
     for payload in chunk:
         digest.update(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
     return digest.hexdigest()[:32]
-

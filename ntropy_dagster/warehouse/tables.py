@@ -101,22 +101,31 @@ _LOCATION = (
 SPECS: tuple[TableSpec, ...] = (
     _spec(
         "batches",
-        Col("batch_id", TEXT, "Ntropy batch id.", key=True),
-        Col("partition_key", TEXT, "Dagster partition the batch belongs to."),
-        Col("content_hash", TEXT, "Hash of the submitted rows of the partition (detects changed input)."),
-        Col("chunk_index", INT, "Index of this batch among the partition's batches."),
-        Col("status", TEXT, "processing | completed | error | ... (as last seen)."),
+        Col("partition_key", TEXT, "Dagster partition the batch belongs to.", key=True),
+        Col("content_hash", TEXT, "Hash of the partition's submitted rows and batch size.", key=True),
+        Col("chunk_index", INT, "Index of this batch among the partition's batches.", key=True),
+        Col("chunk_hash", TEXT, "Hash of the rows in this batch."),
+        Col("batch_id", TEXT, "Ntropy batch id; empty while the chunk is being submitted."),
+        Col("status", TEXT, "submitting | processing | completed | error | failed."),
         Col("progress", INT, "Items processed so far."),
         Col("total", INT, "Items in the batch."),
-        Col("submitted_at", TS, "When the batch was submitted (UTC)."),
+        Col("submitted_at", TS, "When the chunk was (about to be) submitted (UTC)."),
         _UPDATED_AT,
-        Col("completed_at", TS, "When the batch reached a final status (UTC)."),
+        Col("completed_at", TS, "When the batch completed (UTC)."),
         Col("attempt", INT, "Submission attempt number."),
         Col("error_message", TEXT, "Error detail when the batch failed."),
         Col("request_id", TEXT, "Request id of the submitting HTTP call."),
         Col("run_id", TEXT, "Dagster run that submitted the batch."),
-        indexes=(("partition_key", "content_hash"), ("status",)),
+        Col("enriched_at", TS, "When the results were written to the enriched table (UTC)."),
+        indexes=(("batch_id",), ("status",)),
         touch="updated_at",
+    ),
+    _spec(
+        "account_holders",
+        Col("account_holder_id", TEXT, "Account holder id.", key=True),
+        Col("type", TEXT, "consumer | business."),
+        Col("created_at", TS, "When the pipeline created (or found) it on Ntropy (UTC)."),
+        Col("groups_refreshed_at", TS, "When its recurring groups were last refreshed (UTC)."),
     ),
     _spec(
         "enriched_transactions",
@@ -202,6 +211,7 @@ SPECS: tuple[TableSpec, ...] = (
         Col("group_id", TEXT, "Recurrence group id.", key=True),
         Col("transaction_id", TEXT, "Transaction id in the group.", key=True),
         Col("account_holder_id", TEXT, "Account holder the group belongs to."),
+        Col("position", INT, "Position of the transaction in the group (0 = oldest)."),
         _REFRESHED_AT,
         indexes=(("account_holder_id",),),
         touch="refreshed_at",
@@ -219,6 +229,7 @@ SPECS: tuple[TableSpec, ...] = (
         Col("next_expected_date", DATE, "Next expected payment date."),
         Col("monthly_income", AMOUNT, "Income normalised to one month."),
         Col("transaction_count", INT, "Payments seen."),
+        Col("is_active", BOOL, "The next payment is still expected."),
         _CURRENCY,
         _REFRESHED_AT,
         touch="refreshed_at",
@@ -275,6 +286,7 @@ class WarehouseTables:
     """The SQLAlchemy ``Table`` objects of one warehouse (prefix and schema applied)."""
 
     batches: sa.Table
+    account_holders: sa.Table
     enriched_transactions: sa.Table
     rejected_transactions: sa.Table
     recurring_groups: sa.Table

@@ -158,20 +158,25 @@ class Warehouse:
             return int(conn.execute(query).scalar_one())
 
     def read_frame(
-        self, sql_or_logical: str, params: Mapping[str, Any] | None = None, **equals: Any
+        self,
+        sql_or_logical: str | sa.Executable,
+        params: Mapping[str, Any] | None = None,
+        **equals: Any,
     ) -> pd.DataFrame:
-        """Read a logical table (filtered by ``equals``) or a SQL query (with ``params``) into a DataFrame.
+        """Read a logical table (filtered by ``equals``) or a query (SQL text with ``params``, or a
+        SQLAlchemy ``select``) into a DataFrame.
 
         Logical tables come back with the same dtypes on every dialect (via Arrow): timestamps as
         UTC-aware ``datetime64``, dates as ``datetime.date`` objects, floats, booleans and text; missing
-        values as pandas missing values. SQL queries come back with the driver's values.
+        values as pandas missing values. Queries come back with the driver's values.
         """
-        if sql_or_logical in SPECS_BY_NAME:
+        if isinstance(sql_or_logical, str) and sql_or_logical in SPECS_BY_NAME:
             return self._read_table(sql_or_logical, equals)
         if equals:
             raise ValueError("column=value filters apply to logical table names only; use params with SQL")
+        statement = sa.text(sql_or_logical) if isinstance(sql_or_logical, str) else sql_or_logical
         with self.engine.connect() as conn:
-            result = conn.execute(sa.text(sql_or_logical), dict(params or {}))
+            result = conn.execute(statement, dict(params or {}))
             names, rows = list(result.keys()), [tuple(row) for row in result]
         return pd.DataFrame(dict(zip(names, _transpose(rows, len(names)), strict=True)))
 

@@ -68,7 +68,7 @@ def test_migration_refuses_to_invent_a_missing_key_column(make_warehouse: Callab
         conn.exec_driver_sql(
             f"CREATE TABLE {conn.dialect.identifier_preparer.format_table(table)} (status TEXT)"
         )
-    with pytest.raises(RuntimeError, match="batch_id"):
+    with pytest.raises(RuntimeError, match="partition_key"):
         wh.ensure_schema()
 
 

@@ -17,6 +17,8 @@ from ntropy_dagster.warehouse.synthetic import enriched_frame
 ROWS = 20_000
 UTC = dt.timezone.utc
 
+BATCH_KEY = {"partition_key": "2024-01-01", "content_hash": "h", "chunk_index": 0}
+
 
 def _by_id(wh: Warehouse) -> pd.DataFrame:
     return wh.read_frame("enriched_transactions").set_index("transaction_id").sort_index()
@@ -119,16 +121,16 @@ def test_only_given_columns_are_written(wh: Warehouse) -> None:
         "batches",
         [
             {
+                **BATCH_KEY,
                 "batch_id": "b1",
-                "partition_key": "2024-01-01",
                 "status": "processing",
                 "submitted_at": submitted,
             }
         ],
     )
-    wh.upsert("batches", pd.DataFrame({"batch_id": ["b1"], "status": ["completed"], "progress": [10]}))
+    wh.upsert("batches", pd.DataFrame([{**BATCH_KEY, "status": "completed", "progress": 10}]))
     row = wh.read_frame("batches").iloc[0]
-    assert (row["partition_key"], row["status"], row["progress"]) == ("2024-01-01", "completed", 10)
+    assert (row["batch_id"], row["status"], row["progress"]) == ("b1", "completed", 10)
     assert row["submitted_at"] == pd.Timestamp(submitted)
     assert row["updated_at"] > pd.Timestamp(submitted)  # the touch column is set on every upsert
 
@@ -181,16 +183,16 @@ def test_json_and_nested_values_are_stored_as_json_text(wh: Warehouse) -> None:
 
 def test_invalid_input_is_refused(wh: Warehouse) -> None:
     with pytest.raises(ValueError, match="unknown columns"):
-        wh.upsert("batches", [{"batch_id": "b", "colour": "red"}])
-    assert wh.upsert("batches", [{"batch_id": "b", "colour": "red"}], ignore_extra_columns=True) == 1
+        wh.upsert("batches", [{**BATCH_KEY, "colour": "red"}])
+    assert wh.upsert("batches", [{**BATCH_KEY, "colour": "red"}], ignore_extra_columns=True) == 1
     with pytest.raises(ValueError, match="needs key column"):
         wh.upsert("batches", [{"status": "completed"}])
     with pytest.raises(ValueError, match="contains nulls"):
         wh.upsert("rejected_transactions", [{"partition_key": "p", "row_number": None}])
     with pytest.raises(ValueError, match="column 'progress'"):
-        wh.upsert("batches", [{"batch_id": "b", "progress": "many"}])
+        wh.upsert("batches", [{**BATCH_KEY, "progress": "many"}])
     with pytest.raises(TypeError):
-        wh.upsert("batches", {"batch_id": "b"})  # type: ignore[arg-type]
+        wh.upsert("batches", BATCH_KEY)  # type: ignore[arg-type]
     assert wh.upsert("batches", []) == 0
     assert wh.upsert("batches", itertools.chain()) == 0
     assert wh.count("batches") == 1

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (one brand per line reads better than wrapped data)
 """The merchant knowledge base: real brands with website, MCCs, category hint and description aliases.
 
 One brand per line: ``name|website|mccs|hint|aliases``.

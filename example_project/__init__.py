@@ -1,0 +1,1 @@
+"""A runnable Dagster project using ntropy-dagster offline, against the bundled sandbox."""
