@@ -114,6 +114,7 @@ def build_ntropy_assets(
     warehouse_resource_key: str = "ntropy_warehouse",
     owners: Sequence[str] | None = None,
     tags: dict[str, str] | None = None,
+    extra_mart_deps: Sequence[dg.AssetKey] = (),
 ) -> NtropyPipeline:
     """Build the Ntropy enrichment assets downstream of your raw-transactions asset.
 
@@ -133,6 +134,8 @@ def build_ntropy_assets(
         marts_as_of: ``"data"`` (default): a recurring group is active relative to the account holder's
             latest transaction; ``"today"``: relative to the run date.
         owners, tags: added to every asset spec (the translator can override).
+        extra_mart_deps: other assets that write to the enriched table (e.g. the bank-statement
+            path); the marts depend on them too.
     """
     translator = translator or DagsterNtropyTranslator()
     submit_options = submit_options or SubmitOptions()
@@ -392,6 +395,7 @@ def build_ntropy_assets(
         mart_assets, checks = _build_marts(
             spec_for,
             enriched_spec.key,
+            list(extra_mart_deps),
             resources,
             resource_keys,
             as_of_mode=marts_as_of,
@@ -553,6 +557,7 @@ def _enriched_check_results(
 def _build_marts(
     spec_for: Callable[..., dg.AssetSpec],
     enriched_key: dg.AssetKey,
+    extra_deps: list[dg.AssetKey],
     resources: Callable[[Any], tuple[NtropyResource, Warehouse]],
     resource_keys: set[str],
     *,
@@ -561,12 +566,12 @@ def _build_marts(
     automation = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
     groups_spec = spec_for(
         NtropyAssetProps("recurring_groups", table_name="recurring_groups"),
-        deps=[enriched_key],
+        deps=[enriched_key, *extra_deps],
         automation_condition=automation,
     )
     income_spec = spec_for(
         NtropyAssetProps("income", table_name="income_sources"),
-        deps=[groups_spec.key, enriched_key],
+        deps=[groups_spec.key, enriched_key, *extra_deps],
         automation_condition=automation,
     )
 
