@@ -1,8 +1,9 @@
 """Helpers for the client-against-sandbox integration tests (tests/integration is on sys.path).
 
 The clients under test talk real HTTP to a uvicorn sandbox on 127.0.0.1. Two thin wrappers around httpx's
-own HTTP transports record every request that really went out (to check request ids and that client-side
-validation sent nothing); a :class:`SleepLog` records (and optionally performs) the client's sleeps.
+own HTTP transports record every request that really went out and every response that came back (to check
+request ids, retries, and that client-side validation sent nothing); a :class:`SleepLog` records (and
+optionally performs) the client's sleeps.
 """
 
 from __future__ import annotations
@@ -29,31 +30,43 @@ KEYS = (KEY, RULES_KEY)
 Client = NtropyClient | AsyncNtropyClient
 
 
-class RecordingTransport(httpx.BaseTransport):
-    """``httpx.HTTPTransport`` (real sockets) that appends every request it sends to ``sent``."""
+@dataclass
+class Traffic:
+    """What went over the wire: requests in sending order, and the responses received for them."""
 
-    def __init__(self, sent: list[httpx.Request]) -> None:
+    sent: list[httpx.Request] = field(default_factory=list)
+    received: list[httpx.Response] = field(default_factory=list)
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """``httpx.HTTPTransport`` (real sockets) recording every request and response in ``traffic``."""
+
+    def __init__(self, traffic: Traffic) -> None:
         self._inner = httpx.HTTPTransport()
-        self._sent = sent
+        self._traffic = traffic
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self._sent.append(request)
-        return self._inner.handle_request(request)
+        self._traffic.sent.append(request)
+        response = self._inner.handle_request(request)
+        self._traffic.received.append(response)
+        return response
 
     def close(self) -> None:
         self._inner.close()
 
 
 class AsyncRecordingTransport(httpx.AsyncBaseTransport):
-    """``httpx.AsyncHTTPTransport`` (real sockets) that appends every request it sends to ``sent``."""
+    """``httpx.AsyncHTTPTransport`` (real sockets) recording every request and response in ``traffic``."""
 
-    def __init__(self, sent: list[httpx.Request]) -> None:
+    def __init__(self, traffic: Traffic) -> None:
         self._inner = httpx.AsyncHTTPTransport()
-        self._sent = sent
+        self._traffic = traffic
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self._sent.append(request)
-        return await self._inner.handle_async_request(request)
+        self._traffic.sent.append(request)
+        response = await self._inner.handle_async_request(request)
+        self._traffic.received.append(response)
+        return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -79,30 +92,39 @@ class SleepLog:
 
 @dataclass
 class Harness:
-    """A client plus what it sent and how long it asked to sleep."""
+    """A client plus its traffic and the sleeps it asked for."""
 
     client: Any
-    sent: list[httpx.Request]
+    traffic: Traffic
     sleeps: SleepLog
+
+    @property
+    def sent(self) -> list[httpx.Request]:
+        """Every request sent, in order."""
+        return self.traffic.sent
 
     def sent_to(self, path: str) -> list[httpx.Request]:
         """The requests that went to ``path`` (query string ignored)."""
-        return [r for r in self.sent if r.url.path == path]
+        return [r for r in self.traffic.sent if r.url.path == path]
+
+    def statuses(self, path: str) -> list[int]:
+        """Status codes of the responses received from ``path``, in order."""
+        return [r.status_code for r in self.traffic.received if r.request.url.path == path]
 
 
 def new_harness(
     kind: str, base_url: str, api_key: str = KEY, *, retry: RetryPolicy | None = None, real_sleep: bool = True
 ) -> Harness:
     """A sync (``kind="sync"``) or async client pointed at ``base_url``, recording requests and sleeps."""
-    sent: list[httpx.Request] = []
+    traffic = Traffic()
     is_async = kind == "async"
     sleeps = SleepLog(is_async=is_async, real=real_sleep)
     options: dict[str, Any] = {"base_url": base_url, "retry": retry, "sleep": sleeps, "timeout": 30.0}
     if is_async:
-        client: Client = AsyncNtropyClient(api_key, transport=AsyncRecordingTransport(sent), **options)
+        client: Client = AsyncNtropyClient(api_key, transport=AsyncRecordingTransport(traffic), **options)
     else:
-        client = NtropyClient(api_key, transport=RecordingTransport(sent), **options)
-    return Harness(client, sent, sleeps)
+        client = NtropyClient(api_key, transport=RecordingTransport(traffic), **options)
+    return Harness(client, traffic, sleeps)
 
 
 async def run(value: Any) -> Any:

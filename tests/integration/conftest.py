@@ -35,12 +35,12 @@ def kind(request: pytest.FixtureRequest) -> str:
 async def harnesses(kind: str, sandbox: SandboxServer) -> AsyncIterator[Callable[..., Harness]]:
     """Factory of extra clients of the test's ``kind`` on the test's sandbox, closed at teardown.
 
-    ``harnesses(api_key=..., retry=..., real_sleep=...)`` (all optional).
+    ``harnesses(base_url=..., api_key=..., retry=..., real_sleep=...)`` (all optional).
     """
     made: list[Harness] = []
 
-    def make(**options: Any) -> Harness:
-        harness = new_harness(kind, sandbox.base_url, **options)
+    def make(base_url: str | None = None, **options: Any) -> Harness:
+        harness = new_harness(kind, base_url or sandbox.base_url, **options)
         made.append(harness)
         return harness
 
