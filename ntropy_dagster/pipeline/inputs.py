@@ -15,9 +15,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from ntropy_dagster.client import MAX_BATCH_SIZE, TransactionInput
 
@@ -123,38 +125,42 @@ def validate_transactions(frame: pd.DataFrame, mapping: ColumnMapping | None = N
     rejected as duplicates.
     """
     mapping = mapping or ColumnMapping()
-    frame = mapping.apply(frame).reset_index(drop=True)
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    rejected: list[RejectedRow] = []
-    valid: dict[str, tuple[int, dict[str, Any]]] = {}
-    holders: dict[str, str] = {}
-    duplicates = 0
-    records = frame.to_dict("records")
-    for row_number, record in enumerate(records):
-        raw_json = _raw_json(record)
-        tx_id = _clean(record.get("id"))
-        if missing:
-            rejected.extend(
+    raw = _RawColumns(mapping.apply(frame).reset_index(drop=True))
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        ids = raw.cleaned("id")
+        return ValidatedInput(
+            payloads=[],
+            rejected=[
                 RejectedRow(
-                    row_number,
-                    _as_str(tx_id),
+                    row,
+                    _as_str(ids[row]),
                     col,
                     "missing column: the raw data has no such column",
-                    raw_json,
+                    raw.json(row),
                 )
+                for row in range(raw.rows)
                 for col in missing
-            )
-            continue
-        holder_type = _clean(record.get("account_holder_type")) or mapping.default_account_holder_type
-        candidate = _candidate(record)
-        try:
-            tx = TransactionInput.model_validate(candidate)
-        except ValidationError as exc:
+            ],
+            account_holders=[],
+            raw_rows=raw.rows,
+        )
+    candidates, columns = _candidates(raw)
+    models, errors = _validate(candidates)
+    holder_types = raw.cleaned("account_holder_type")
+    rejected: list[RejectedRow] = []
+    valid: dict[str, int] = {}
+    holders: dict[str, str] = {}
+    duplicates = 0
+    for row_number, tx in enumerate(models):
+        if tx is None:
+            tx_id = _as_str(candidates[row_number].get("id"))
             rejected.extend(
-                RejectedRow(row_number, _as_str(tx_id), _loc(err["loc"]), _reason(err), raw_json)
-                for err in exc.errors(include_url=False)
+                RejectedRow(row_number, tx_id, _loc(err["loc"][1:]), _reason(err), raw.json(row_number))
+                for err in errors[row_number]
             )
             continue
+        holder_type = holder_types[row_number] or mapping.default_account_holder_type
         if tx.account_holder_id is not None and holder_type not in ACCOUNT_HOLDER_TYPES:
             rejected.append(
                 RejectedRow(
@@ -162,64 +168,187 @@ def validate_transactions(frame: pd.DataFrame, mapping: ColumnMapping | None = N
                     tx.id,
                     "account_holder_type",
                     f"must be one of {', '.join(ACCOUNT_HOLDER_TYPES)}, got {holder_type!r}",
-                    raw_json,
+                    raw.json(row_number),
                 )
             )
             continue
         key = tx.id
-        if key in valid:
+        earlier_row = valid.get(key)
+        if earlier_row is not None:
             duplicates += 1
-            earlier_row, _ = valid[key]
             rejected.append(
                 RejectedRow(
                     earlier_row,
                     tx.id,
                     "id",
                     f"duplicate transaction id {tx.id!r}: superseded by row {row_number}",
-                    _raw_json(records[earlier_row]),
+                    raw.json(earlier_row),
                 )
             )
-        valid[key] = (row_number, tx.model_dump(mode="json", exclude_none=True))
+        valid[key] = row_number
         if tx.account_holder_id is not None:
             holders.setdefault(tx.account_holder_id, holder_type)
-    payloads = [payload for _, (_, payload) in sorted(valid.items())]
+    kept = [row for _, row in sorted(valid.items())]
+    if _submittable_as_is(columns, kept):
+        payloads = [candidates[row] for row in kept]
+    else:
+        payloads = _TRANSACTIONS.dump_python([models[row] for row in kept], mode="json", exclude_none=True)
     return ValidatedInput(
         payloads=payloads,
         rejected=sorted(rejected, key=lambda r: (r.row_number, r.field)),
         account_holders=[AccountHolderRef(i, t) for i, t in sorted(holders.items())],
-        raw_rows=len(records),
+        raw_rows=raw.rows,
         duplicate_ids=duplicates,
     )
 
 
-def _candidate(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The v3 TransactionInput dict for one raw record (values cleaned, not yet validated)."""
-    candidate: dict[str, Any] = {}
-    for name in REQUIRED_COLUMNS:
-        value = _clean(record.get(name))
-        if value is not None:
-            candidate[name] = _as_date_str(value) if name == "date" else value
-    holder = _clean(record.get("account_holder_id"))
-    if holder is not None:
-        candidate["account_holder_id"] = str(holder)
-    if "id" in candidate and not isinstance(candidate["id"], str):
-        candidate["id"] = _as_str(candidate["id"])
-    location = {
-        key: value
-        for key, value in (
-            ("raw_address", _clean(record.get("location_raw_address"))),
-            ("country", _clean(record.get("location_country"))),
-        )
-        if value is not None
-    }
-    if location:
-        candidate["location"] = location
-    return candidate
+#: Validates all candidates in one call (one pydantic call per row costs more than the validation).
+_TRANSACTIONS: TypeAdapter[list[TransactionInput]] = TypeAdapter(list[TransactionInput])
+
+
+def _validate(
+    candidates: list[dict[str, Any]],
+) -> tuple[list[TransactionInput | None], dict[int, list[ErrorDetails]]]:
+    """The model of each valid candidate (None for invalid ones) and the errors of the invalid ones.
+
+    Errors keep the list index as the first element of their ``loc``. The valid rows of a list with
+    errors are validated a second time, in one call, because pydantic returns no partial results.
+    """
+    try:
+        return list(_TRANSACTIONS.validate_python(candidates)), {}
+    except ValidationError as exc:
+        errors: dict[int, list[ErrorDetails]] = {}
+        for err in exc.errors(include_url=False):
+            errors.setdefault(int(err["loc"][0]), []).append(err)
+    good = [row for row in range(len(candidates)) if row not in errors]
+    models: list[TransactionInput | None] = [None] * len(candidates)
+    for row, model in zip(good, _TRANSACTIONS.validate_python([candidates[r] for r in good]), strict=True):
+        models[row] = model
+    return models, errors
+
+
+class _RawColumns:
+    """The raw frame as Python values, column by column (what ``to_dict("records")`` gives, per row)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.rows = len(frame)
+        self._values: dict[str, list[Any]] = {}
+        self._missing: dict[str, list[bool]] = {}
+        # Position-wise, so duplicate column names behave as in to_dict: the last one wins.
+        for position, name in enumerate(frame.columns):
+            series = frame.iloc[:, position]
+            values = series.tolist()
+            if series.dtype == object:
+                values = [_box(v) for v in values]
+            self._values[str(name)] = values
+            self._missing[str(name)] = series.isna().tolist()
+        self.columns = tuple(self._values)
+
+    def cleaned(self, name: str) -> list[Any]:
+        """The column's values with missing ones (see :func:`_clean`) as None; all None if absent."""
+        values = self._values.get(name)
+        if values is None:
+            return [None] * self.rows
+        missing = self._missing[name]
+        if not any(missing) and all(type(v) is str for v in values):
+            return [v if v.strip() else None for v in values]
+        return [
+            None if m or (isinstance(v, str) and not v.strip()) else v
+            for v, m in zip(values, missing, strict=True)
+        ]
+
+    def json(self, row: int) -> str:
+        """The raw row as JSON text, for :class:`RejectedRow`."""
+        return _raw_json({name: values[row] for name, values in self._values.items()})
+
+
+def _box(value: Any) -> Any:
+    """NumPy scalars in object columns as Python values (as ``DataFrame.to_dict`` gives them)."""
+    if isinstance(value, np.generic):
+        if isinstance(value, np.datetime64):
+            return pd.Timestamp(value)
+        if isinstance(value, np.timedelta64):
+            return pd.Timedelta(value)
+        return value.item()
+    return value
+
+
+#: Candidate keys in TransactionInput's field order, so payloads serialise like ``model_dump``.
+_FLAT_FIELDS = (*REQUIRED_COLUMNS, "account_holder_id")
+
+
+def _candidates(raw: _RawColumns) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
+    """The v3 TransactionInput dict of each raw row (cleaned, not yet validated), and its columns."""
+    columns = {name: raw.cleaned(name) for name in REQUIRED_COLUMNS}
+    columns["id"] = [v if v is None or isinstance(v, str) else _as_str(v) for v in columns["id"]]
+    if not _all_exact(columns["date"], str):
+        columns["date"] = [None if v is None else _as_date_str(v) for v in columns["date"]]
+    columns["account_holder_id"] = [None if v is None else str(v) for v in raw.cleaned("account_holder_id")]
+    columns["location.raw_address"] = addresses = raw.cleaned("location_raw_address")
+    columns["location.country"] = countries = raw.cleaned("location_country")
+    # dict(zip()) per row, then the missing values removed column by column: 3x faster than a filtered
+    # dict comprehension per row, and deleting keeps the field order.
+    candidates = [
+        dict(zip(_FLAT_FIELDS, values, strict=True))
+        for values in zip(*(columns[n] for n in _FLAT_FIELDS), strict=True)
+    ]
+    for name in _FLAT_FIELDS:
+        if None in columns[name]:
+            for candidate, value in zip(candidates, columns[name], strict=True):
+                if value is None:
+                    del candidate[name]
+    for candidate, address, country in zip(candidates, addresses, countries, strict=True):
+        if address is not None or country is not None:
+            candidate["location"] = {
+                k: v for k, v in (("raw_address", address), ("country", country)) if v is not None
+            }
+    return candidates, columns
+
+
+def _submittable_as_is(columns: Mapping[str, list[Any]], rows: list[int]) -> bool:
+    """Whether the valid candidates of ``rows`` equal their ``model_dump(mode="json", exclude_none=True)``.
+
+    True when every value already has the type and spelling the model serialises: plain strings, float
+    amounts, ``incoming``/``outgoing``, ``YYYY-MM-DD`` text dates. Then the dump can be skipped.
+    """
+
+    def picked(name: str) -> list[Any]:
+        values = columns[name]
+        # ``rows`` are distinct, so all of them means the whole column, in any order.
+        return values if len(rows) == len(values) else [values[r] for r in rows]
+
+    strings = (
+        "id",
+        "description",
+        "currency",
+        "account_holder_id",
+        "location.raw_address",
+        "location.country",
+    )
+    if not all(_all_exact(picked(name), str) for name in strings) or not _all_exact(picked("amount"), float):
+        return False
+    dates = [v for v in picked("date") if v is not None]
+    entry_types = picked("entry_type")
+    return (
+        _all_exact(dates, str)
+        and set(map(len, dates)) <= {10}
+        and all(map(str.isascii, dates))
+        and _all_exact(entry_types, str)
+        and set(entry_types) <= _ENTRY_TYPES
+    )
+
+
+_ENTRY_TYPES = frozenset(("incoming", "outgoing", None))
+
+
+def _all_exact(values: list[Any], kind: type) -> bool:
+    """True when every value is None or of exactly type ``kind`` (no subclass, e.g. bool for int)."""
+    return set(map(type, values)) <= {kind, type(None)}
 
 
 def _clean(value: Any) -> Any:
-    """None for missing values (None, NaN, NaT, empty or blank strings)."""
-    if value is None or value is pd.NaT:
+    """None for missing values (None, NaN, NaT, NA, empty or blank strings)."""
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None

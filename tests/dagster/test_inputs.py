@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
+import orjson
 import pandas as pd
 import pytest
 
+from ntropy_dagster.client import TransactionInput
 from ntropy_dagster.pipeline.inputs import ColumnMapping, validate_transactions
 
 GOOD = {
@@ -113,3 +118,77 @@ def test_chunks_split_at_the_batch_size() -> None:
     assert [len(c) for c in validated.chunks(10)] == [10, 10, 5]
     with pytest.raises(ValueError, match="batch size"):
         list(validated.chunks(24_961))
+
+
+def _as_submitted(model_input: dict) -> bytes:
+    """What the API must receive for one row: the client model's own JSON dump."""
+    return orjson.dumps(
+        TransactionInput.model_validate(model_input).model_dump(mode="json", exclude_none=True)
+    )
+
+
+CLEAN_ROWS = [
+    # (raw row, the same transaction as TransactionInput input)
+    (GOOD | {"id": "c1"}, GOOD | {"id": "c1"}),
+    (
+        GOOD | {"id": "c2", "location_raw_address": "1 Main St", "location_country": "US-CA"},
+        GOOD | {"id": "c2", "location": {"raw_address": "1 Main St", "country": "US-CA"}},
+    ),
+    (
+        GOOD | {"id": "c3", "account_holder_id": None, "location_country": "GB"},
+        {k: v for k, v in GOOD.items() if k != "account_holder_id"}
+        | {"id": "c3", "location": {"country": "GB"}},
+    ),
+]
+COERCED_ROWS = [
+    (GOOD | {"id": "k1", "entry_type": "credit"}, GOOD | {"id": "k1", "entry_type": "credit"}),
+    (GOOD | {"id": "k2", "amount": 7}, GOOD | {"id": "k2", "amount": 7}),
+    (GOOD | {"id": "k3", "amount": "12.50"}, GOOD | {"id": "k3", "amount": "12.50"}),
+    (GOOD | {"id": "k4", "date": dt.date(2024, 2, 29)}, GOOD | {"id": "k4", "date": dt.date(2024, 2, 29)}),
+    (
+        GOOD | {"id": "k5", "date": pd.Timestamp("2025-03-04 17:00")},
+        GOOD | {"id": "k5", "date": "2025-03-04"},
+    ),
+    (GOOD | {"id": 42.0, "account_holder_id": 7}, GOOD | {"id": "42", "account_holder_id": "7"}),
+    (GOOD | {"id": "k6", "amount": np.float32(2.5)}, GOOD | {"id": "k6", "amount": 2.5}),
+]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [CLEAN_ROWS, COERCED_ROWS, CLEAN_ROWS + COERCED_ROWS],
+    ids=["clean", "coerced", "mixed"],
+)
+def test_payloads_equal_the_client_models_json_dump(rows: list[tuple[dict, dict]]) -> None:
+    bad = GOOD | {"id": "bad", "currency": "usd"}  # a rejected row must not change the others' payloads
+    validated = validate_transactions(pd.DataFrame([raw for raw, _ in rows] + [bad]))
+    expected = {str(model_input["id"]): _as_submitted(model_input) for _, model_input in rows}
+    assert [orjson.dumps(p) for p in validated.payloads] == [expected[k] for k in sorted(expected)]
+    assert [(r.transaction_id, r.field) for r in validated.rejected] == [("bad", "currency")]
+
+
+def test_every_bad_field_of_every_bad_row_is_reported_on_its_own_row() -> None:
+    validated = validate_transactions(
+        frame(
+            {"id": "a"},
+            {"id": "b", "amount": -1.0, "currency": "usd"},
+            {"id": "c"},
+            {"id": "d", "date": "2025-02-30", "location_country": "usa"},
+        )
+    )
+    assert [p["id"] for p in validated.payloads] == ["a", "c"]
+    assert [(r.row_number, r.transaction_id, r.field) for r in validated.rejected] == [
+        (1, "b", "amount"),
+        (1, "b", "currency"),
+        (3, "d", "date"),
+        (3, "d", "location.country"),
+    ]
+    assert '"id":"d"' in validated.rejected[-1].raw_row
+
+
+def test_nullable_string_columns_treat_na_as_missing() -> None:
+    raw = frame({"id": "a"}, {"id": "b", "account_holder_id": None}).astype({"account_holder_id": "string"})
+    validated = validate_transactions(raw)
+    assert validated.rejected == []
+    assert [p.get("account_holder_id") for p in validated.payloads] == ["ah-1", None]
+    assert [h.id for h in validated.account_holders] == ["ah-1"]
