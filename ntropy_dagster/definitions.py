@@ -19,16 +19,20 @@ def build_ntropy_definitions(
 ) -> dg.Definitions:
     """The enrichment pipeline as Definitions: assets, checks, the batch sensor and both resources.
 
+    A raw asset passed as an ``AssetsDefinition`` is included; one passed as a key is expected from
+    another ``Definitions`` (merge them).
+
     ``ntropy`` defaults to ``NtropyResource(api_key=dg.EnvVar("NTROPY_API_KEY"))`` (with
     ``NTROPY_BASE_URL`` honoured when set), ``warehouse`` to an embedded SQLite file. Other keyword
     arguments go to :func:`~ntropy_dagster.assets.build_ntropy_assets`. Merge the result with your own
     definitions via ``dg.Definitions.merge``.
     """
     pipeline = build_ntropy_assets(raw_transactions, **kwargs)
+    own_raw = [raw_transactions] if isinstance(raw_transactions, dg.AssetsDefinition) else []
     ntropy_key = kwargs.get("ntropy_resource_key", "ntropy")
     warehouse_key = kwargs.get("warehouse_resource_key", "ntropy_warehouse")
     return dg.Definitions(
-        assets=pipeline.assets,
+        assets=[*own_raw, *pipeline.assets],
         asset_checks=pipeline.asset_checks,
         sensors=pipeline.sensors,
         resources={

@@ -47,7 +47,10 @@ class FaultConfig:
             limit endpoints the documentation does not list.
         error_rate: probability (0..1) that a ``/v3`` request is answered with an injected error.
         error_statuses: statuses to pick the injected error from.
-        latency_ms: extra latency added to every ``/v3`` request.
+        latency_ms: extra latency added to every ``/v3`` request, before it is handled.
+        response_delay_ms: delay added after a ``/v3`` request was handled, before the answer is
+            sent: the work is done (a batch created, say) but a client with a shorter timeout never
+            hears of it. Simulates a client that dies between submitting and recording.
         seed: seed of the random generator used for ``error_rate`` (reproducible faults).
     """
 
@@ -56,6 +59,7 @@ class FaultConfig:
     error_rate: float = 0.0
     error_statuses: tuple[int, ...] = (500, 503)
     latency_ms: int = 0
+    response_delay_ms: int = 0
     seed: int | None = None
 
     def updated(self, changes: Mapping[str, Any]) -> FaultConfig:
@@ -75,6 +79,7 @@ class FaultConfig:
             "error_rate": self.error_rate,
             "error_statuses": list(self.error_statuses),
             "latency_ms": self.latency_ms,
+            "response_delay_ms": self.response_delay_ms,
             "seed": self.seed,
         }
 

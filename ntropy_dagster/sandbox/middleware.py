@@ -48,11 +48,15 @@ class SandboxMiddleware:
             return
         headers = Headers(scope=scope)
         request_id = headers.get("x-request-id") or uuid.uuid4().hex
+        path: str = scope["path"]
         started = False
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
+                delay = self.context.faults.config.response_delay_ms
+                if delay and path.startswith("/v3/"):
+                    await asyncio.sleep(delay / 1000)
                 started = True
                 response_headers = MutableHeaders(scope=message)
                 if "x-request-id" not in response_headers:
@@ -64,7 +68,6 @@ class SandboxMiddleware:
                 scope, receive, send_with_id
             )
 
-        path: str = scope["path"]
         if path not in PUBLIC_PATHS:
             api_key = headers.get("x-api-key")
             if not api_key:

@@ -1,11 +1,9 @@
 """Fixtures for the Dagster layer: a real sandbox over HTTP and real warehouses."""
 
-from __future__ import annotations
-
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from ntropy_dagster import NtropyResource, NtropyWarehouseResource
+from ntropy_dagster import NtropyResource, NtropyWarehouseResource, build_ntropy_assets
 from ntropy_dagster.sandbox import SandboxConfig, run_sandbox
 from ntropy_dagster.sandbox.synthetic import synthetic_transactions
 
@@ -115,3 +113,46 @@ def history(
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as inst:
         yield inst
+
+
+def make_defs(
+    raw_frame: pd.DataFrame | Callable[[str], pd.DataFrame], server: Any, warehouse_url: str, **kwargs: Any
+) -> tuple[dg.Definitions, Any, Any]:
+    """Definitions of a test raw asset (a frame, or a function of the partition key) + the pipeline."""
+    partitions_def = kwargs.pop("raw_partitions_def", None)
+    frames = raw_frame if callable(raw_frame) else None
+
+    @dg.asset(name="raw_transactions", partitions_def=partitions_def)
+    def raw_transactions(context: dg.AssetExecutionContext) -> pd.DataFrame:
+        return frames(context.partition_key) if frames else raw_frame
+
+    pipeline = build_ntropy_assets(raw_transactions, **kwargs)
+    wh = warehouse_resource(warehouse_url)
+    resources = {"ntropy": ntropy_resource(server), "ntropy_warehouse": wh}
+    defs = dg.Definitions(
+        assets=[raw_transactions, *pipeline.assets],
+        asset_checks=pipeline.asset_checks,
+        sensors=pipeline.sensors,
+        resources=resources,
+    )
+    return defs, pipeline, wh
+
+
+def run_selection(
+    defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[dg.AssetKey], **kwargs: Any
+) -> dg.ExecuteInProcessResult:
+    """Execute a subset of the assets in process, as a run launched by the daemon would."""
+    expect_success = kwargs.pop("expect_success", True)
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection=set(keys))
+    result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+    assert result.success == expect_success
+    return result
+
+
+def tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None = None) -> Any:
+    """One sensor evaluation, as the daemon would run it (run requests, skip message, cursor)."""
+    sensor = defs.resolve_sensor_def("ntropy_batch_sensor")
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
+    ) as context:
+        return sensor.evaluate_tick(context)

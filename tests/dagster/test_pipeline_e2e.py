@@ -7,45 +7,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from ntropy_dagster import build_ntropy_assets
-from tests.dagster.conftest import history, ntropy_resource, query, remote_batches, warehouse_resource
-
-
-def make_defs(
-    raw_frame: pd.DataFrame, server: Any, warehouse_url: str, **kwargs: Any
-) -> tuple[dg.Definitions, Any, Any]:
-    @dg.asset(name="raw_transactions")
-    def raw_transactions() -> pd.DataFrame:
-        return raw_frame
-
-    pipeline = build_ntropy_assets(raw_transactions, **kwargs)
-    wh = warehouse_resource(warehouse_url)
-    resources = {"ntropy": ntropy_resource(server), "ntropy_warehouse": wh}
-    defs = dg.Definitions(
-        assets=[raw_transactions, *pipeline.assets],
-        asset_checks=pipeline.asset_checks,
-        sensors=pipeline.sensors,
-        resources=resources,
-    )
-    return defs, pipeline, wh
-
-
-def run_selection(
-    defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[dg.AssetKey], **kwargs: Any
-) -> dg.ExecuteInProcessResult:
-    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection=set(keys))
-    result = job.execute_in_process(instance=instance, **kwargs)
-    assert result.success
-    return result
-
-
-def tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None = None) -> Any:
-    """One sensor evaluation, as the daemon would run it (run requests, skip message, cursor)."""
-    sensor = defs.resolve_sensor_def("ntropy_batch_sensor")
-    with dg.build_sensor_context(
-        instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
-    ) as context:
-        return sensor.evaluate_tick(context)
+from tests.dagster.conftest import history, make_defs, query, remote_batches, run_selection, tick
 
 
 def test_raw_to_marts_through_the_sensor(

@@ -30,6 +30,7 @@ class FaultsIn(BaseModel):
     error_rate: float | None = Field(None, ge=0, le=1)
     error_statuses: list[int] | None = None
     latency_ms: int | None = Field(None, ge=0)
+    response_delay_ms: int | None = Field(None, ge=0)
     seed: int | None = None
 
 

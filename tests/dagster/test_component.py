@@ -1,0 +1,381 @@
+"""NtropyEnrichmentComponent: YAML -> Definitions, translation, secrets, modes, scaffolding, dg registry, a run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pytest
+from dagster.components.testing import create_defs_folder_sandbox
+from dagster.components.testing.utils import component_defs
+
+from ntropy_dagster import NtropyResource, NtropyWarehouseResource
+from ntropy_dagster.components import NtropyEnrichmentComponent
+from tests.dagster.conftest import history, query
+
+TYPE_NAME = "ntropy_dagster.components.NtropyEnrichmentComponent"
+SECRET = "sk-live-component-secret-must-not-show"
+
+
+def load(tmp_path: Path, attributes: str) -> NtropyEnrichmentComponent:
+    """Write a defs.yaml of the registered type with these attributes and load it as dg does."""
+    path = tmp_path / "defs.yaml"
+    path.write_text(f"type: {TYPE_NAME}\n\nattributes:\n{textwrap.indent(textwrap.dedent(attributes), '  ')}")
+    component = NtropyEnrichmentComponent.from_yaml_path(path)
+    assert isinstance(component, NtropyEnrichmentComponent)
+    return component
+
+
+def specs_by_key(defs: dg.Definitions) -> dict[str, dg.AssetSpec]:
+    return {
+        spec.key.to_user_string(): spec
+        for assets_def in defs.assets or []
+        if isinstance(assets_def, dg.AssetsDefinition)
+        for spec in assets_def.specs
+    }
+
+
+def partitions_by_key(defs: dg.Definitions) -> dict[str, dg.PartitionsDefinition | None]:
+    return {
+        key.to_user_string(): assets_def.partitions_def
+        for assets_def in defs.assets or []
+        if isinstance(assets_def, dg.AssetsDefinition)
+        for key in assets_def.keys
+    }
+
+
+FULL_YAML = """
+raw_asset: bank/raw_transactions
+column_mapping:
+  columns: {txn_id: id, memo: description}
+  entry_type_from_sign: true
+  default_account_holder_type: business
+ntropy:
+  api_key_env: NTROPY_COMPONENT_KEY
+  region: eu
+  base_url: "{{ env.NTROPY_COMPONENT_URL }}"
+warehouse:
+  url: "duckdb:///{{ env.NTROPY_COMPONENT_DIR }}/wh.duckdb"
+  db_schema: enrich
+  table_prefix: acme_
+partitioning:
+  type: daily
+  start_date: 2024-01-01
+  end_date: "2024-03-01"
+mode: sensor
+batch_size: 500
+max_in_flight: 4
+max_attempts: 2
+error_rate_threshold: 0.1
+include_marts: true
+automation:
+  sensor_default_status: stopped
+  minimum_interval_seconds: 45
+translation:
+  key_prefix: acme
+  group_name: "acme_{{ 'marts' if props.name in ['recurring_groups', 'income'] else 'enrichment' }}"
+  owners: ["team:payments"]
+  tags:
+    stage: "{{ props.name }}"
+"""
+
+
+def test_yaml_declares_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NTROPY_COMPONENT_KEY", SECRET)
+    monkeypatch.setenv("NTROPY_COMPONENT_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("NTROPY_COMPONENT_DIR", str(tmp_path))
+    component = load(tmp_path, FULL_YAML)
+    defs = component_defs(component=component)
+
+    specs = specs_by_key(defs)
+    assert set(specs) == {
+        "acme/ntropy_account_holders",
+        "acme/ntropy_batches",
+        "acme/ntropy_enriched_transactions",
+        "acme/ntropy_recurring_groups",
+        "acme/ntropy_income",
+    }
+    raw = dg.AssetKey(["bank", "raw_transactions"])
+    assert {d.asset_key for d in specs["acme/ntropy_account_holders"].deps} == {raw}
+    assert {d.asset_key for d in specs["acme/ntropy_enriched_transactions"].deps} == {
+        raw,
+        dg.AssetKey(["acme", "ntropy_batches"]),
+    }
+    groups = {key: spec.group_name for key, spec in specs.items()}
+    assert groups["acme/ntropy_enriched_transactions"] == "acme_enrichment"
+    assert groups["acme/ntropy_income"] == "acme_marts"
+    for name, spec in specs.items():
+        assert spec.owners == ["team:payments"]
+        assert spec.tags["stage"] == name.removeprefix("acme/ntropy_")
+        assert "ntropy" in spec.kinds
+    # The warehouse dialect is a kind of every table asset (parsed from the URL, never connected).
+    assert {"ntropy", "table", "duckdb"} <= specs["acme/ntropy_enriched_transactions"].kinds
+    assert "duckdb" not in specs["acme/ntropy_account_holders"].kinds
+
+    partitions = partitions_by_key(defs)
+    daily = partitions["acme/ntropy_enriched_transactions"]
+    assert isinstance(daily, dg.DailyPartitionsDefinition)
+    keys = daily.get_partition_keys()
+    assert keys[0] == "2024-01-01" and keys[-1] == "2024-02-29"
+    assert partitions["acme/ntropy_batches"] == daily
+    assert partitions["acme/ntropy_income"] is None  # the marts cover every partition
+
+    check_keys = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    assert ("acme/ntropy_enriched_transactions", "item_error_rate") in check_keys
+    assert ("acme/ntropy_income", "not_older_than_enriched_table") in check_keys
+
+    sensor = defs.resolve_sensor_def("ntropy_batch_sensor")
+    assert sensor.minimum_interval_seconds == 45
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+
+    ntropy = defs.resources["ntropy"]
+    assert isinstance(ntropy, NtropyResource)
+    assert ntropy.region == "eu"
+    assert ntropy.base_url == "http://127.0.0.1:9/"
+    # The key is an EnvVar: Dagster keeps {"env": NAME} as config and resolves it when a run starts.
+    assert isinstance(ntropy.api_key, dg.EnvVar) and ntropy.api_key == "NTROPY_COMPONENT_KEY"
+    config = ntropy.get_resource_definition().config_schema.as_field().default_value
+    assert config["api_key"] == {"env": "NTROPY_COMPONENT_KEY"}
+    for dump in (repr(ntropy), ntropy.model_dump_json(), json.dumps(config), repr(component)):
+        assert SECRET not in dump
+
+    warehouse = defs.resources["ntropy_warehouse"]
+    assert isinstance(warehouse, NtropyWarehouseResource)
+    assert warehouse.url == f"duckdb:///{tmp_path}/wh.duckdb"
+    assert (warehouse.db_schema, warehouse.table_prefix) == ("enrich", "acme_")
+
+    mapping = component.column_mapping.to_column_mapping() if component.column_mapping else None
+    assert mapping is not None and mapping.columns == {"txn_id": "id", "memo": "description"}
+    assert mapping.entry_type_from_sign and mapping.default_account_holder_type == "business"
+    assert (component.batch_size, component.max_in_flight, component.max_attempts) == (500, 4, 2)
+
+
+def test_defaults_and_blocking_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NTROPY_BASE_URL", raising=False)
+    sensor_defs = component_defs(
+        component=load(tmp_path, 'raw_asset: raw_transactions\nntropy: {base_url: "{{ env.NTROPY_BASE_URL }}"}')
+    )
+    specs = specs_by_key(sensor_defs)
+    assert set(specs) == {
+        "ntropy_account_holders",
+        "ntropy_batches",
+        "ntropy_enriched_transactions",
+        "ntropy_recurring_groups",
+        "ntropy_income",
+    }
+    assert {spec.group_name for spec in specs.values()} == {"ntropy"}
+    assert "sqlite" in specs["ntropy_enriched_transactions"].kinds
+    assert set(partitions_by_key(sensor_defs).values()) == {None}
+    sensor = sensor_defs.resolve_sensor_def("ntropy_batch_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.minimum_interval_seconds == 30
+    ntropy = sensor_defs.resources["ntropy"]
+    # An unset NTROPY_BASE_URL renders to nothing: requests go to the region's URL.
+    assert ntropy.base_url is None and ntropy.api_key == "NTROPY_API_KEY"
+    assert sensor_defs.resources["ntropy_warehouse"].url == "sqlite:///ntropy_warehouse.db"
+
+    blocking = load(
+        tmp_path,
+        """
+        raw_asset: raw_transactions
+        mode: blocking
+        include_marts: false
+        partitioning: {type: monthly, start_date: "2024-01-01"}
+        warehouse: {url_env: NTROPY_COMPONENT_WAREHOUSE_URL}
+        """,
+    )
+    blocking_defs = component_defs(component=blocking)
+    assert not list(blocking_defs.sensors or [])
+    specs = specs_by_key(blocking_defs)
+    assert set(specs) == {"ntropy_account_holders", "ntropy_enriched_transactions"}
+    assert isinstance(
+        partitions_by_key(blocking_defs)["ntropy_enriched_transactions"], dg.MonthlyPartitionsDefinition
+    )
+    # A URL read at run time has no dialect at load time, and the URL is not in the config.
+    assert "sqlite" not in specs["ntropy_enriched_transactions"].kinds
+    warehouse = blocking_defs.resources["ntropy_warehouse"]
+    assert isinstance(warehouse.url, dg.EnvVar) and warehouse.url == "NTROPY_COMPONENT_WAREHOUSE_URL"
+
+
+def test_translation_kinds_and_key_replace_the_defaults(tmp_path: Path) -> None:
+    component = load(
+        tmp_path,
+        """
+        raw_asset: raw
+        include_marts: false
+        translation:
+          key: "enrichment/{{ props.name }}"
+          kinds: [ntropy, postgres]
+          description: "{{ spec.description[:20] }}"
+        """,
+    )
+    specs = specs_by_key(component_defs(component=component))
+    assert set(specs) == {
+        "enrichment/account_holders",
+        "enrichment/batches",
+        "enrichment/enriched_transactions",
+    }
+    enriched = specs["enrichment/enriched_transactions"]
+    assert enriched.kinds == {"ntropy", "postgres"}
+    assert enriched.description == "Transactions enriched by Ntropy"[:20]
+    assert {d.asset_key for d in enriched.deps} == {dg.AssetKey("raw"), dg.AssetKey(["enrichment", "batches"])}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        ("raw_asset: r\nbatch_size: 0", "batch_size must be between 1 and 24960"),
+        ("raw_asset: r\nerror_rate_threshold: 2", "error_rate_threshold must be between 0 and 1"),
+        ("raw_asset: r\nntropy: {api_key: sk-literal}", "Extra inputs are not permitted"),
+        ("raw_asset: r\nntropy: {api_key_env: 'sk-123 456'}", "must be the name of an environment variable"),
+        ("raw_asset: r\nwarehouse: {url: 'sqlite://', url_env: WH}", "not both"),
+        ("raw_asset: r\nwarehouse: {url: '{{ env.NTROPY_COMPONENT_UNSET }}'}", "warehouse.url is empty"),
+        ("raw_asset: r\npartitioning: {type: daily}", "start_date is required"),
+        ("raw_asset: r\ncolumn_mapping: {columns: {memo: descr}}", "unknown v3 input column"),
+        ("raw_asset: r\nmode: eventually", "mode"),
+        ("raw_asset: r\nautomation: {minimum_interval_seconds: 0}", "must be at least 1"),
+    ],
+)
+def test_invalid_yaml_is_rejected_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attributes: str, message: str
+) -> None:
+    monkeypatch.delenv("NTROPY_COMPONENT_UNSET", raising=False)
+    with pytest.raises(Exception, match=message):
+        load(tmp_path, attributes)
+
+
+def test_templated_numbers_and_python_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NTROPY_COMPONENT_BATCH", "250")
+    from_yaml = NtropyEnrichmentComponent.resolve_from_yaml(
+        'raw_asset: r\nbatch_size: "{{ env.NTROPY_COMPONENT_BATCH }}"\npartitioning: {type: none}'
+    )
+    assert from_yaml.batch_size == 250
+    from_python = NtropyEnrichmentComponent(raw_asset="r", batch_size=250)
+    assert from_python.build_pipeline().keys.batches == from_yaml.build_pipeline().keys.batches
+
+
+def test_loading_makes_no_api_call_and_no_database_connection(tmp_path: Path) -> None:
+    # Neither the database host nor the API port exists: any I/O at load time would fail.
+    component = load(
+        tmp_path,
+        """
+        raw_asset: raw
+        ntropy: {base_url: "http://127.0.0.1:9"}
+        warehouse: {url: "postgresql+psycopg://etl:pw@db.invalid:5432/dw"}
+        """,
+    )
+    defs = dg.Definitions.merge(component_defs(component=component), dg.Definitions(assets=[raw_asset()]))
+    repository = defs.get_repository_def()
+    assert dg.AssetKey("ntropy_enriched_transactions") in repository.asset_graph.get_all_asset_keys()
+    assert "postgresql" in specs_by_key(defs)["ntropy_batches"].kinds
+
+
+def raw_asset(frame: pd.DataFrame | None = None, name: str = "raw") -> dg.AssetsDefinition:
+    @dg.asset(name=name)
+    def _raw() -> pd.DataFrame:
+        return frame if frame is not None else pd.DataFrame()
+
+    return _raw
+
+
+def test_yaml_pipeline_runs_through_the_sensor(
+    fresh_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    monkeypatch.setenv("NTROPY_COMPONENT_RUN_KEY", fresh_sandbox.api_key)
+    monkeypatch.setenv("NTROPY_COMPONENT_RUN_URL", fresh_sandbox.base_url)
+    frame = history(4, per_day=8, holders=2, start=dt.date(2025, 3, 1), prefix="cmp-")
+    # The raw table has its own column names and signed amounts: the YAML's column_mapping fixes both.
+    signed = frame["amount"].where(frame["entry_type"] == "incoming", -frame["amount"])
+    raw = frame.drop(columns=["entry_type"]).assign(amount=signed).rename(columns={"id": "txn_id", "description": "memo"})
+    component = load(
+        tmp_path,
+        f"""
+        raw_asset: raw
+        column_mapping:
+          columns: {{txn_id: id, memo: description}}
+          entry_type_from_sign: true
+        ntropy:
+          api_key_env: NTROPY_COMPONENT_RUN_KEY
+          base_url: "{{{{ env.NTROPY_COMPONENT_RUN_URL }}}}"
+        warehouse: {{url: "sqlite:///{tmp_path}/warehouse.db"}}
+        partitioning: {{type: none}}
+        include_marts: false
+        translation: {{key_prefix: bank}}
+        """,
+    )
+    defs = dg.Definitions.merge(component_defs(component=component), dg.Definitions(assets=[raw_asset(raw)]))
+    keys = component.build_pipeline().keys
+    job = defs.resolve_implicit_global_asset_job_def()
+
+    submitted = job.get_subset(asset_selection={keys.raw, keys.account_holders, keys.batches}).execute_in_process(
+        instance=instance
+    )
+    assert submitted.success
+    with dg.build_sensor_context(instance=instance, definitions=defs, resources=defs.resources) as context:
+        tick = defs.resolve_sensor_def("ntropy_batch_sensor").evaluate_tick(context)
+    assert len(tick.run_requests) == 1
+    assert tick.run_requests[0].asset_selection == [dg.AssetKey(["bank", "ntropy_enriched_transactions"])]
+
+    enriched = job.get_subset(asset_selection={keys.enriched}).execute_in_process(instance=instance)
+    assert enriched.success
+    assert all(e.passed for e in enriched.get_asset_check_evaluations())
+    rows = query(defs.resources["ntropy_warehouse"], "select * from {t}enriched_transactions")
+    assert len(rows) == len(raw)
+    assert set(rows["transaction_id"]) == set(raw["txn_id"])
+    outgoing = set(raw.loc[raw["amount"] < 0, "txn_id"])
+    assert set(rows.loc[rows["entry_type"] == "outgoing", "transaction_id"]) == outgoing
+    assert (rows["amount"] >= 0).all()
+    netflix = rows[rows["description"].str.startswith("NETFLIX")]
+    assert set(netflix["counterparty_name"]) <= {"Netflix"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [None, {"raw_asset": "bank/raw", "partitioning": "monthly", "start_date": "2024-03-01", "mode": "blocking"}],
+)
+def test_scaffolded_yaml_is_commented_and_loads(params: dict[str, str] | None) -> None:
+    with create_defs_folder_sandbox() as sandbox:
+        defs_path = sandbox.scaffold_component(NtropyEnrichmentComponent, scaffold_params=params)
+        text = (defs_path / "defs.yaml").read_text()
+        assert "api_key_env: NTROPY_API_KEY" in text
+        assert 'base_url: "{{ env.NTROPY_BASE_URL }}"' in text
+        assert sum(line.lstrip().startswith("#") for line in text.splitlines()) >= 20
+        with sandbox.load_component_and_build_defs(defs_path=defs_path) as (component, defs):
+            assert isinstance(component, NtropyEnrichmentComponent)
+            specs = specs_by_key(defs)
+            partitions = partitions_by_key(defs)["ntropy_enriched_transactions"]
+            if params is None:
+                assert component.raw_asset == "raw_transactions"
+                assert isinstance(partitions, dg.DailyPartitionsDefinition)
+                assert partitions.start.date() == dt.date(2024, 1, 1)
+                assert "ntropy_batches" in specs
+                assert defs.resolve_sensor_def("ntropy_batch_sensor")
+            else:
+                assert {d.asset_key for d in specs["ntropy_account_holders"].deps} == {
+                    dg.AssetKey(["bank", "raw"])
+                }
+                assert isinstance(partitions, dg.MonthlyPartitionsDefinition)
+                assert partitions.start.date() == dt.date(2024, 3, 1)
+                assert "ntropy_batches" not in specs and not list(defs.sensors or [])
+
+
+def test_dg_lists_the_component(tmp_path: Path) -> None:
+    dg_cli = Path(sys.executable).parent / "dg"
+    result = subprocess.run(
+        [str(dg_cli), "list", "components", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    items = {item["key"]: item for item in json.loads(result.stdout)["items"]}
+    assert TYPE_NAME in items
+    assert "Ntropy" in items[TYPE_NAME]["summary"]
