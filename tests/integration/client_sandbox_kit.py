@@ -111,9 +111,13 @@ class Harness:
         """The requests that went to ``path`` (query string ignored)."""
         return [r for r in self.traffic.sent if r.url.path == path]
 
-    def statuses(self, path: str) -> list[int]:
-        """Status codes of the responses received from ``path``, in order."""
-        return [r.status_code for r in self.traffic.received if r.request.url.path == path]
+    def statuses(self, path: str, method: str | None = None) -> list[int]:
+        """Status codes of the responses received from ``path`` (and ``method``, if given), in order."""
+        return [
+            r.status_code
+            for r in self.traffic.received
+            if r.request.url.path == path and method in (None, r.request.method)
+        ]
 
 
 def new_harness(
