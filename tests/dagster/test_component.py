@@ -14,7 +14,6 @@ import dagster as dg
 import pandas as pd
 import pytest
 from dagster.components.testing import create_defs_folder_sandbox
-from dagster.components.testing.utils import component_defs
 
 from ntropy_dagster import NtropyResource, NtropyWarehouseResource
 from ntropy_dagster.components import NtropyEnrichmentComponent
@@ -24,13 +23,16 @@ TYPE_NAME = "ntropy_dagster.components.NtropyEnrichmentComponent"
 SECRET = "sk-live-component-secret-must-not-show"
 
 
-def load(tmp_path: Path, attributes: str) -> NtropyEnrichmentComponent:
-    """Write a defs.yaml of the registered type with these attributes and load it as dg does."""
-    path = tmp_path / "defs.yaml"
-    path.write_text(f"type: {TYPE_NAME}\n\nattributes:\n{textwrap.indent(textwrap.dedent(attributes), '  ')}")
-    component = NtropyEnrichmentComponent.from_yaml_path(path)
-    assert isinstance(component, NtropyEnrichmentComponent)
-    return component
+def load(attributes: str) -> tuple[NtropyEnrichmentComponent, dg.Definitions]:
+    """Load a defs.yaml of the registered type with these attributes from a defs folder, as dg does."""
+    with create_defs_folder_sandbox() as sandbox:
+        defs_path = sandbox.defs_folder_path / "ntropy"
+        defs_path.mkdir()
+        body = textwrap.indent(textwrap.dedent(attributes).strip(), "  ")
+        (defs_path / "defs.yaml").write_text(f"type: {TYPE_NAME}\n\nattributes:\n{body}\n")
+        with sandbox.load_component_and_build_defs(defs_path=defs_path) as (component, defs):
+            assert isinstance(component, NtropyEnrichmentComponent)
+            return component, defs
 
 
 def specs_by_key(defs: dg.Definitions) -> dict[str, dg.AssetSpec]:
@@ -49,6 +51,31 @@ def partitions_by_key(defs: dg.Definitions) -> dict[str, dg.PartitionsDefinition
         if isinstance(assets_def, dg.AssetsDefinition)
         for key in assets_def.keys
     }
+
+
+def with_raw(
+    defs: dg.Definitions,
+    key: str = "raw",
+    frame: pd.DataFrame | None = None,
+    partitions_def: dg.PartitionsDefinition | None = None,
+) -> dg.Definitions:
+    """The component's Definitions plus the raw-transactions asset it reads (defined in Python)."""
+
+    @dg.asset(key=dg.AssetKey.from_user_string(key), partitions_def=partitions_def)
+    def raw() -> pd.DataFrame:
+        return frame if frame is not None else pd.DataFrame()
+
+    return dg.Definitions.merge(defs, dg.Definitions(assets=[raw]))
+
+
+def error_text(exc: BaseException) -> str:
+    """The message of an exception and of every exception it was raised from."""
+    parts = []
+    current: BaseException | None = exc
+    while current is not None:
+        parts.append(str(current))
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)
 
 
 FULL_YAML = """
@@ -91,8 +118,7 @@ def test_yaml_declares_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("NTROPY_COMPONENT_KEY", SECRET)
     monkeypatch.setenv("NTROPY_COMPONENT_URL", "http://127.0.0.1:9/")
     monkeypatch.setenv("NTROPY_COMPONENT_DIR", str(tmp_path))
-    component = load(tmp_path, FULL_YAML)
-    defs = component_defs(component=component)
+    component, defs = load(FULL_YAML)
 
     specs = specs_by_key(defs)
     assert set(specs) == {
@@ -127,11 +153,14 @@ def test_yaml_declares_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Mo
     assert partitions["acme/ntropy_batches"] == daily
     assert partitions["acme/ntropy_income"] is None  # the marts cover every partition
 
-    check_keys = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    resolved = with_raw(defs, "bank/raw_transactions", partitions_def=daily)
+    check_keys = {
+        (k.asset_key.to_user_string(), k.name) for k in resolved.resolve_asset_graph().asset_check_keys
+    }
     assert ("acme/ntropy_enriched_transactions", "item_error_rate") in check_keys
     assert ("acme/ntropy_income", "not_older_than_enriched_table") in check_keys
 
-    sensor = defs.resolve_sensor_def("ntropy_batch_sensor")
+    sensor = resolved.resolve_sensor_def("ntropy_batch_sensor")
     assert sensor.minimum_interval_seconds == 45
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
 
@@ -157,11 +186,9 @@ def test_yaml_declares_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Mo
     assert (component.batch_size, component.max_in_flight, component.max_attempts) == (500, 4, 2)
 
 
-def test_defaults_and_blocking_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_and_blocking_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NTROPY_BASE_URL", raising=False)
-    sensor_defs = component_defs(
-        component=load(tmp_path, 'raw_asset: raw_transactions\nntropy: {base_url: "{{ env.NTROPY_BASE_URL }}"}')
-    )
+    _, sensor_defs = load('raw_asset: raw_transactions\nntropy: {base_url: "{{ env.NTROPY_BASE_URL }}"}')
     specs = specs_by_key(sensor_defs)
     assert set(specs) == {
         "ntropy_account_holders",
@@ -173,7 +200,7 @@ def test_defaults_and_blocking_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert {spec.group_name for spec in specs.values()} == {"ntropy"}
     assert "sqlite" in specs["ntropy_enriched_transactions"].kinds
     assert set(partitions_by_key(sensor_defs).values()) == {None}
-    sensor = sensor_defs.resolve_sensor_def("ntropy_batch_sensor")
+    sensor = with_raw(sensor_defs, "raw_transactions").resolve_sensor_def("ntropy_batch_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.minimum_interval_seconds == 30
     ntropy = sensor_defs.resources["ntropy"]
@@ -181,8 +208,7 @@ def test_defaults_and_blocking_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert ntropy.base_url is None and ntropy.api_key == "NTROPY_API_KEY"
     assert sensor_defs.resources["ntropy_warehouse"].url == "sqlite:///ntropy_warehouse.db"
 
-    blocking = load(
-        tmp_path,
+    _, blocking_defs = load(
         """
         raw_asset: raw_transactions
         mode: blocking
@@ -191,7 +217,6 @@ def test_defaults_and_blocking_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         warehouse: {url_env: NTROPY_COMPONENT_WAREHOUSE_URL}
         """,
     )
-    blocking_defs = component_defs(component=blocking)
     assert not list(blocking_defs.sensors or [])
     specs = specs_by_key(blocking_defs)
     assert set(specs) == {"ntropy_account_holders", "ntropy_enriched_transactions"}
@@ -204,9 +229,8 @@ def test_defaults_and_blocking_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert isinstance(warehouse.url, dg.EnvVar) and warehouse.url == "NTROPY_COMPONENT_WAREHOUSE_URL"
 
 
-def test_translation_kinds_and_key_replace_the_defaults(tmp_path: Path) -> None:
-    component = load(
-        tmp_path,
+def test_translation_kinds_and_key_replace_the_defaults() -> None:
+    _, defs = load(
         """
         raw_asset: raw
         include_marts: false
@@ -216,7 +240,7 @@ def test_translation_kinds_and_key_replace_the_defaults(tmp_path: Path) -> None:
           description: "{{ spec.description[:20] }}"
         """,
     )
-    specs = specs_by_key(component_defs(component=component))
+    specs = specs_by_key(defs)
     assert set(specs) == {
         "enrichment/account_holders",
         "enrichment/batches",
@@ -224,8 +248,11 @@ def test_translation_kinds_and_key_replace_the_defaults(tmp_path: Path) -> None:
     }
     enriched = specs["enrichment/enriched_transactions"]
     assert enriched.kinds == {"ntropy", "postgres"}
-    assert enriched.description == "Transactions enriched by Ntropy"[:20]
-    assert {d.asset_key for d in enriched.deps} == {dg.AssetKey("raw"), dg.AssetKey(["enrichment", "batches"])}
+    assert enriched.description == "Transactions enriche"
+    assert {d.asset_key for d in enriched.deps} == {
+        dg.AssetKey("raw"),
+        dg.AssetKey(["enrichment", "batches"]),
+    }
 
 
 @pytest.mark.parametrize(
@@ -239,16 +266,17 @@ def test_translation_kinds_and_key_replace_the_defaults(tmp_path: Path) -> None:
         ("raw_asset: r\nwarehouse: {url: '{{ env.NTROPY_COMPONENT_UNSET }}'}", "warehouse.url is empty"),
         ("raw_asset: r\npartitioning: {type: daily}", "start_date is required"),
         ("raw_asset: r\ncolumn_mapping: {columns: {memo: descr}}", "unknown v3 input column"),
-        ("raw_asset: r\nmode: eventually", "mode"),
+        ("raw_asset: r\nmode: eventually", "'sensor' or 'blocking'"),
         ("raw_asset: r\nautomation: {minimum_interval_seconds: 0}", "must be at least 1"),
     ],
 )
 def test_invalid_yaml_is_rejected_at_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attributes: str, message: str
+    monkeypatch: pytest.MonkeyPatch, attributes: str, message: str
 ) -> None:
     monkeypatch.delenv("NTROPY_COMPONENT_UNSET", raising=False)
-    with pytest.raises(Exception, match=message):
-        load(tmp_path, attributes)
+    with pytest.raises(Exception) as excinfo:
+        load(attributes)
+    assert message in error_text(excinfo.value)
 
 
 def test_templated_numbers_and_python_construction(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,28 +289,19 @@ def test_templated_numbers_and_python_construction(monkeypatch: pytest.MonkeyPat
     assert from_python.build_pipeline().keys.batches == from_yaml.build_pipeline().keys.batches
 
 
-def test_loading_makes_no_api_call_and_no_database_connection(tmp_path: Path) -> None:
+def test_loading_makes_no_api_call_and_no_database_connection() -> None:
     # Neither the database host nor the API port exists: any I/O at load time would fail.
-    component = load(
-        tmp_path,
+    _, component_only = load(
         """
         raw_asset: raw
         ntropy: {base_url: "http://127.0.0.1:9"}
         warehouse: {url: "postgresql+psycopg://etl:pw@db.invalid:5432/dw"}
         """,
     )
-    defs = dg.Definitions.merge(component_defs(component=component), dg.Definitions(assets=[raw_asset()]))
+    defs = with_raw(component_only)
     repository = defs.get_repository_def()
     assert dg.AssetKey("ntropy_enriched_transactions") in repository.asset_graph.get_all_asset_keys()
     assert "postgresql" in specs_by_key(defs)["ntropy_batches"].kinds
-
-
-def raw_asset(frame: pd.DataFrame | None = None, name: str = "raw") -> dg.AssetsDefinition:
-    @dg.asset(name=name)
-    def _raw() -> pd.DataFrame:
-        return frame if frame is not None else pd.DataFrame()
-
-    return _raw
 
 
 def test_yaml_pipeline_runs_through_the_sensor(
@@ -290,12 +309,15 @@ def test_yaml_pipeline_runs_through_the_sensor(
 ) -> None:
     monkeypatch.setenv("NTROPY_COMPONENT_RUN_KEY", fresh_sandbox.api_key)
     monkeypatch.setenv("NTROPY_COMPONENT_RUN_URL", fresh_sandbox.base_url)
-    frame = history(4, per_day=8, holders=2, start=dt.date(2025, 3, 1), prefix="cmp-")
+    frame = history(3, per_day=10, holders=2, start=dt.date(2025, 1, 30), prefix="cmp-")
     # The raw table has its own column names and signed amounts: the YAML's column_mapping fixes both.
     signed = frame["amount"].where(frame["entry_type"] == "incoming", -frame["amount"])
-    raw = frame.drop(columns=["entry_type"]).assign(amount=signed).rename(columns={"id": "txn_id", "description": "memo"})
-    component = load(
-        tmp_path,
+    raw = (
+        frame.drop(columns=["entry_type"])
+        .assign(amount=signed)
+        .rename(columns={"id": "txn_id", "description": "memo"})
+    )
+    component, component_only = load(
         f"""
         raw_asset: raw
         column_mapping:
@@ -310,13 +332,13 @@ def test_yaml_pipeline_runs_through_the_sensor(
         translation: {{key_prefix: bank}}
         """,
     )
-    defs = dg.Definitions.merge(component_defs(component=component), dg.Definitions(assets=[raw_asset(raw)]))
+    defs = with_raw(component_only, frame=raw)
     keys = component.build_pipeline().keys
     job = defs.resolve_implicit_global_asset_job_def()
 
-    submitted = job.get_subset(asset_selection={keys.raw, keys.account_holders, keys.batches}).execute_in_process(
-        instance=instance
-    )
+    submitted = job.get_subset(
+        asset_selection={keys.raw, keys.account_holders, keys.batches}
+    ).execute_in_process(instance=instance)
     assert submitted.success
     with dg.build_sensor_context(instance=instance, definitions=defs, resources=defs.resources) as context:
         tick = defs.resolve_sensor_def("ntropy_batch_sensor").evaluate_tick(context)
@@ -329,16 +351,20 @@ def test_yaml_pipeline_runs_through_the_sensor(
     rows = query(defs.resources["ntropy_warehouse"], "select * from {t}enriched_transactions")
     assert len(rows) == len(raw)
     assert set(rows["transaction_id"]) == set(raw["txn_id"])
-    outgoing = set(raw.loc[raw["amount"] < 0, "txn_id"])
-    assert set(rows.loc[rows["entry_type"] == "outgoing", "transaction_id"]) == outgoing
-    assert (rows["amount"] >= 0).all()
-    netflix = rows[rows["description"].str.startswith("NETFLIX")]
-    assert set(netflix["counterparty_name"]) <= {"Netflix"}
+    incoming = set(raw.loc[raw["amount"] > 0, "txn_id"])
+    assert incoming  # payday is in the window
+    assert set(rows.loc[rows["entry_type"] == "incoming", "transaction_id"]) == incoming
+    assert (rows["amount"] > 0).all()
+    starbucks = rows[rows["description"].str.contains("STARBUCKS")]
+    assert len(starbucks) > 0 and set(starbucks["counterparty_name"]) == {"Starbucks"}
 
 
 @pytest.mark.parametrize(
     "params",
-    [None, {"raw_asset": "bank/raw", "partitioning": "monthly", "start_date": "2024-03-01", "mode": "blocking"}],
+    [
+        None,
+        {"raw_asset": "bank/raw", "partitioning": "monthly", "start_date": "2024-03-01", "mode": "blocking"},
+    ],
 )
 def test_scaffolded_yaml_is_commented_and_loads(params: dict[str, str] | None) -> None:
     with create_defs_folder_sandbox() as sandbox:
@@ -356,7 +382,10 @@ def test_scaffolded_yaml_is_commented_and_loads(params: dict[str, str] | None) -
                 assert isinstance(partitions, dg.DailyPartitionsDefinition)
                 assert partitions.start.date() == dt.date(2024, 1, 1)
                 assert "ntropy_batches" in specs
-                assert defs.resolve_sensor_def("ntropy_batch_sensor")
+                sensor = with_raw(defs, "raw_transactions", partitions_def=partitions).resolve_sensor_def(
+                    "ntropy_batch_sensor"
+                )
+                assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
             else:
                 assert {d.asset_key for d in specs["ntropy_account_holders"].deps} == {
                     dg.AssetKey(["bank", "raw"])
