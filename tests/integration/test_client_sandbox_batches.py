@@ -7,17 +7,20 @@ from typing import Any
 
 import httpx
 import pytest
-from client_sandbox_kit import KEYS, Harness, collect, run, tx
+from client_sandbox_kit import KEY, KEYS, Harness, collect, run, tx
 
 from ntropy_dagster.client import (
     MAX_BATCH_SIZE,
+    AsyncNtropyClient,
     BadRequestError,
     Batch,
     BatchFailedError,
     BatchResults,
     ConflictError,
     EnrichedTransaction,
+    NtropyClient,
     TransactionValidationError,
+    WaitTimeoutError,
 )
 from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, run_sandbox
 
@@ -106,6 +109,38 @@ async def test_batch_list_filters_by_status(client: Any, uid: str) -> None:
     with pytest.raises(ConflictError) as not_ready:
         await run(client.batches.results(running.id))
     assert not_ready.value.status_code == 409
+
+
+async def test_wait_times_out_while_processing(client: Any, uid: str) -> None:
+    batch = await run(client.batches.create(_items(uid, 300)))
+    with pytest.raises(WaitTimeoutError) as slow:
+        await run(client.batches.wait(batch.id, timeout=0.1, poll_interval=0.04))
+    assert slow.value.resource_id == batch.id and slow.value.last.status == "processing"
+    with pytest.raises(ConflictError):
+        await run(client.batches.results_records(batch.id))
+
+
+async def test_client_with_default_settings_and_key_from_environment(
+    kind: str, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, uid: str
+) -> None:
+    # No injected transport, sleep or retry policy: what an application gets.
+    monkeypatch.setenv("NTROPY_API_KEY", KEY)
+    client = (
+        NtropyClient(base_url=sandbox.base_url)
+        if kind == "sync"
+        else AsyncNtropyClient(base_url=sandbox.base_url)
+    )
+    try:
+        batch = await run(client.batches.create(_items(uid, 120)))
+        polls: list[int] = []
+        await run(
+            client.batches.wait(batch.id, poll_interval=0.02, on_progress=lambda b: polls.append(b.progress))
+        )
+        assert len(polls) > 1 and polls[-1] == 120
+        records = await run(client.batches.results_records(batch.id))
+        assert [r["id"] for r in records] == [f"{uid}-{i}" for i in range(120)]
+    finally:
+        await run(client.close())
 
 
 async def test_forced_batch_error_raises_batch_failed(client: Any, admin: httpx.Client, uid: str) -> None:

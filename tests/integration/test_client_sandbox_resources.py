@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
 import pytest
 from client_sandbox_kit import Harness, collect, run, tx
 
@@ -83,6 +84,19 @@ async def test_single_transaction_is_enriched_and_stored(client: Any, uid: str) 
 
     anonymous = await run(client.transactions.create(tx(f"{uid}-anon")))
     assert anonymous.categories.general == "missing account holder information"
+
+
+async def test_transaction_create_upserts_by_id(client: Any, uid: str) -> None:
+    first = await run(client.transactions.create(tx(f"{uid}-t")))
+    second = await run(
+        client.transactions.create(tx(f"{uid}-t", description="SPOTIFY USA", amount=9.99, date="2024-02-01"))
+    )
+    assert second.created_at > first.created_at
+    assert second.entities.counterparty.name == "Spotify"
+    stored = await run(client.transactions.get(f"{uid}-t"))
+    assert (stored.description, stored.amount, stored.date) == ("SPOTIFY USA", 9.99, dt.date(2024, 2, 1))
+    since = await collect(client.transactions.list(created_after=first.created_at))
+    assert [t.id for t in since].count(f"{uid}-t") == 1
 
 
 async def test_transaction_list_pages_and_time_filters(client: Any, api: Harness, uid: str) -> None:
@@ -223,7 +237,7 @@ async def test_webhooks_create_get_list_update_delete(client: Any, api: Harness,
     assert len(api.sent) == sent and "batches.finished" not in WEBHOOK_EVENTS
 
 
-async def test_reports_create_get_list_delete(client: Any, uid: str) -> None:
+async def test_reports_create_get_list_delete(client: Any, admin: httpx.Client, uid: str) -> None:
     report = await run(
         client.reports.create(
             transaction_id=f"{uid}-t", description="wrong merchant", fields=[".entities.counterparty"]
@@ -236,7 +250,14 @@ async def test_reports_create_get_list_delete(client: Any, uid: str) -> None:
     )
     assert (await run(client.reports.get(report.id))).description == "wrong merchant"
     assert report.id in {r.id for r in await collect(client.reports.list(status="open"))}
-    assert report.id not in {r.id for r in await collect(client.reports.list(status="resolved"))}
+    assert report.id not in {r.id for r in await collect(client.reports.list(status="rejected"))}
+
+    rejected = {"status": "rejected", "rejection_reason": "the merchant is right"}
+    admin.post(f"/_sandbox/reports/{report.id}/status", json=rejected).raise_for_status()
+    fetched = await run(client.reports.get(report.id))
+    assert (fetched.status, fetched.rejection_reason) == ("rejected", "the merchant is right")
+    assert report.id in {r.id for r in await collect(client.reports.list(status="rejected"))}
+    assert report.id not in {r.id for r in await collect(client.reports.list(status="open"))}
     await run(client.reports.delete(report.id))
     with pytest.raises(NotFoundError):
         await run(client.reports.get(report.id))
