@@ -139,7 +139,10 @@ class StatementFolder:
         for info in self._fs.ls(self._root, detail=True):
             name = PurePosixPath(info["name"]).name
             if info.get("type") == "file" and self._matches(name):
-                mtime = info.get("mtime") or info.get("LastModified") or info.get("last_modified")
+                mtime = next(
+                    (info[k] for k in ("mtime", "LastModified", "last_modified", "created") if info.get(k)),
+                    None,
+                )
                 stamp = mtime.timestamp() if hasattr(mtime, "timestamp") else mtime
                 found.append(StatementFile(info["name"], name, int(info.get("size") or 0), stamp))
         return sorted(found, key=lambda f: f.path)

@@ -83,21 +83,28 @@ def run(
     return job.execute_in_process(instance=scenario.instance, partition_key=partition, raise_on_error=False)
 
 
-def tick(scenario: Scenario, sensor_name: str, cursor: str | None = None) -> Any:
+def evaluate_sensor(
+    defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str, cursor: str | None = None
+) -> Any:
     """One sensor evaluation; dynamic partitions it asks for are added, as the daemon would."""
-    sensor = scenario.defs.resolve_sensor_def(sensor_name)
+    sensor = defs.resolve_sensor_def(sensor_name)
     with dg.build_sensor_context(
-        instance=scenario.instance,
+        instance=instance,
         # With a ref the context can load dynamic partitions, as the daemon's does.
-        instance_ref=scenario.instance.get_ref(),
+        instance_ref=instance.get_ref(),
         cursor=cursor,
-        definitions=scenario.defs,
-        resources=scenario.defs.resources,
+        definitions=defs,
+        resources=defs.resources,
     ) as context:
         result = sensor.evaluate_tick(context)
     for request in result.dynamic_partitions_requests or []:
-        scenario.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     return result
+
+
+def tick(scenario: Scenario, sensor_name: str, cursor: str | None = None) -> Any:
+    """One evaluation of a sensor of the scenario."""
+    return evaluate_sensor(scenario.defs, scenario.instance, sensor_name, cursor)
 
 
 def partitions(scenario: Scenario) -> list[str]:
