@@ -19,9 +19,11 @@ from ntropy_dagster.client import (
     BadRequestError,
     EnrichedTransaction,
     InputValidationError,
+    Location,
     NotFoundError,
     RecurrenceGroup,
     Transaction,
+    TransactionInput,
 )
 
 
@@ -84,6 +86,39 @@ async def test_single_transaction_is_enriched_and_stored(client: Any, uid: str) 
 
     anonymous = await run(client.transactions.create(tx(f"{uid}-anon")))
     assert anonymous.categories.general == "missing account holder information"
+
+
+async def test_docs_walkthrough_with_typed_input_and_location(client: Any, uid: str) -> None:
+    # Contract §3: "SQ* STARBUCKS 10 Union Sq" is Starbucks paid through Square, a coffee shop.
+    await run(client.account_holders.create(f"{uid}-ah", "consumer"))
+    transaction = TransactionInput(
+        id=f"{uid}-sq",
+        description="SQ *STARBUCKS 10 Union Sq",
+        date=dt.date(2024, 3, 1),
+        amount=4.5,
+        entry_type="outgoing",
+        currency="USD",
+        account_holder_id=f"{uid}-ah",
+        location=Location(raw_address="10 Union Sq, New York, NY 10003", country="US"),
+    )
+    enriched = await run(client.transactions.create(transaction))
+    counterparty = enriched.entities.counterparty
+    assert (counterparty.id, counterparty.website, counterparty.mccs) == (
+        "d4bc3c80-ec1a-3da2-836e-2a4ca4758be5",
+        "starbucks.com",
+        [5814],
+    )
+    assert [i.id for i in enriched.entities.intermediaries] == ["916bc837-55ef-3106-88f6-5a8269ca9f2a"]
+    assert enriched.entities.intermediaries[0].name == "Square"
+    assert enriched.categories.general == "coffee shops"
+    structured = enriched.location.structured
+    assert (structured.city, structured.state, structured.postcode, structured.country_code) == (
+        "New York",
+        "NY",
+        "10003",
+        "US",
+    )
+    assert isinstance(structured.latitude, float) and isinstance(structured.longitude, float)
 
 
 async def test_transaction_create_upserts_by_id(client: Any, uid: str) -> None:
@@ -197,6 +232,8 @@ async def test_entities_resolve_and_get(client: Any, api: Harness) -> None:
     assert fetched.model_dump() == by_website.model_dump()
     with pytest.raises(NotFoundError):
         await run(client.entities.get("00000000-0000-0000-0000-000000000000"))
+    with pytest.raises(NotFoundError):
+        await run(client.entities.resolve(name="Zzqx Unknown Thing"))
 
     sent = len(api.sent)
     with pytest.raises(InputValidationError):  # name and website are mutually exclusive

@@ -109,6 +109,9 @@ async def test_png_renamed_to_pdf_fails_with_invalid_file_type(client: Any) -> N
         await run(client.bank_statements.wait(job.id, poll_interval=0.05))
     assert failed.value.job_id == job.id and failed.value.code == "invalid_file_type"
     assert failed.value.message
+    with pytest.raises(BadRequestError) as unverifiable:
+        await run(client.bank_statements.verify(job.id))
+    assert "invalid_file_type" in unverifiable.value.message
     assert job.id in {j.id for j in await collect(client.bank_statements.list(status="error"))}
 
 
