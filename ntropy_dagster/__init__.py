@@ -14,6 +14,7 @@ from ntropy_dagster._version import __version__
 
 if TYPE_CHECKING:
     from ntropy_dagster.assets import NTROPY_POOL, NtropyPipeline, PipelineKeys, build_ntropy_assets
+    from ntropy_dagster.component import NtropyEnrichmentComponent
     from ntropy_dagster.definitions import build_ntropy_definitions
     from ntropy_dagster.pipeline.inputs import INPUT_COLUMNS, ColumnMapping
     from ntropy_dagster.pipeline.submit import SubmitOptions
@@ -35,6 +36,7 @@ _LAZY = {
     "build_ntropy_batch_sensor": "ntropy_dagster.sensors",
     "DagsterNtropyTranslator": "ntropy_dagster.translator",
     "NtropyAssetProps": "ntropy_dagster.translator",
+    "NtropyEnrichmentComponent": "ntropy_dagster.component",
 }
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "ColumnMapping",
     "DagsterNtropyTranslator",
     "NtropyAssetProps",
+    "NtropyEnrichmentComponent",
     "NtropyPipeline",
     "NtropyResource",
     "NtropyWarehouseResource",

@@ -115,6 +115,9 @@ def build_ntropy_assets(
     owners: Sequence[str] | None = None,
     tags: dict[str, str] | None = None,
     extra_mart_deps: Sequence[dg.AssetKey] = (),
+    sensor_name: str = "ntropy_batch_sensor",
+    sensor_minimum_interval_seconds: int = 30,
+    sensor_default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ) -> NtropyPipeline:
     """Build the Ntropy enrichment assets downstream of your raw-transactions asset.
 
@@ -136,6 +139,8 @@ def build_ntropy_assets(
         owners, tags: added to every asset spec (the translator can override).
         extra_mart_deps: other assets that write to the enriched table (e.g. the bank-statement
             path); the marts depend on them too.
+        sensor_name, sensor_minimum_interval_seconds, sensor_default_status: the batch sensor's
+            settings (sensor mode only).
     """
     translator = translator or DagsterNtropyTranslator()
     submit_options = submit_options or SubmitOptions()
@@ -173,8 +178,10 @@ def build_ntropy_assets(
 
     raw_in = {"raw": dg.AssetIn(key=raw_key)}
     holders_spec = spec_for(NtropyAssetProps("account_holders", deps=(raw_key,)), deps=[raw_key])
-    keys_enriched = spec_for(NtropyAssetProps("enriched_transactions")).key
-    keys_batches = None if blocking else spec_for(NtropyAssetProps("batches")).key
+    enriched_props = NtropyAssetProps(
+        "enriched_transactions", table_name="enriched_transactions", deps=(raw_key,)
+    )
+    keys_enriched = spec_for(enriched_props).key
 
     @dg.multi_asset(
         name=_op_name(holders_spec.key),
@@ -307,10 +314,7 @@ def build_ntropy_assets(
     enriched_checks = _enriched_check_specs(keys_enriched, error_rate_threshold)
 
     if blocking:
-        enriched_spec = spec_for(
-            NtropyAssetProps("enriched_transactions", table_name="enriched_transactions", deps=(raw_key,)),
-            deps=[raw_key, holders_spec.key],
-        )
+        enriched_spec = spec_for(enriched_props, deps=[raw_key, holders_spec.key])
 
         @dg.multi_asset(
             name=_op_name(enriched_spec.key),
@@ -365,10 +369,7 @@ def build_ntropy_assets(
                 )
             )
 
-        enriched_spec = spec_for(
-            NtropyAssetProps("enriched_transactions", table_name="enriched_transactions", deps=(raw_key,)),
-            deps=[raw_key, batches_spec.key],
-        )
+        enriched_spec = spec_for(enriched_props, deps=[raw_key, batches_spec.key])
 
         @dg.multi_asset(
             name=_op_name(enriched_spec.key),
@@ -403,6 +404,7 @@ def build_ntropy_assets(
         assets.extend(mart_assets)
         keys_groups, keys_income = (a.key for a in mart_assets)
 
+    keys_batches = None if blocking else batches_spec.key
     keys = PipelineKeys(raw_key, holders_spec.key, keys_batches, enriched_spec.key, keys_groups, keys_income)
     pipeline = NtropyPipeline(keys=keys, assets=assets, asset_checks=checks, partitions_def=partitions_def)
     if not blocking:
@@ -411,6 +413,9 @@ def build_ntropy_assets(
         pipeline.sensors.append(
             build_ntropy_batch_sensor(
                 keys,
+                name=sensor_name,
+                minimum_interval_seconds=sensor_minimum_interval_seconds,
+                default_status=sensor_default_status,
                 ntropy_resource_key=ntropy_resource_key,
                 warehouse_resource_key=warehouse_resource_key,
                 max_attempts=submit_options.max_attempts,

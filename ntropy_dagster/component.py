@@ -28,7 +28,6 @@ from ntropy_dagster.client import MAX_BATCH_SIZE
 from ntropy_dagster.pipeline.inputs import INPUT_COLUMNS, ColumnMapping
 from ntropy_dagster.pipeline.submit import SubmitOptions
 from ntropy_dagster.resources import NtropyResource, NtropyWarehouseResource
-from ntropy_dagster.sensors import build_ntropy_batch_sensor
 from ntropy_dagster.translator import DagsterNtropyTranslator, NtropyAssetProps
 
 _ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -423,21 +422,10 @@ class NtropyEnrichmentComponent(dg.Component, dg.Model, dg.Resolvable):
             marts_as_of=self.marts_as_of,
             ntropy_resource_key=self.ntropy_resource_key,
             warehouse_resource_key=self.warehouse_resource_key,
+            sensor_name=self.automation.sensor_name,
+            sensor_minimum_interval_seconds=self.automation.minimum_interval_seconds,
+            sensor_default_status=dg.DefaultSensorStatus(self.automation.sensor_default_status.upper()),
         )
-        if pipeline.sensors:
-            # Assumption: build_ntropy_assets does not take the sensor's schedule or default status, so
-            # the sensor it made is replaced by one built with the same keys and the YAML's settings.
-            pipeline.sensors = [
-                build_ntropy_batch_sensor(
-                    pipeline.keys,
-                    name=self.automation.sensor_name,
-                    ntropy_resource_key=self.ntropy_resource_key,
-                    warehouse_resource_key=self.warehouse_resource_key,
-                    max_attempts=self.max_attempts,
-                    minimum_interval_seconds=self.automation.minimum_interval_seconds,
-                    default_status=dg.DefaultSensorStatus(self.automation.sensor_default_status.upper()),
-                )
-            ]
         return pipeline
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:

@@ -173,6 +173,8 @@ def test_error_batch_is_resubmitted_then_reported(tmp_path: Any, instance: dg.Da
             raw, server, f"sqlite:///{tmp_path / 'wh.db'}", submit_options=SubmitOptions(max_attempts=2)
         )
         keys = pipeline.keys
+        marts = dg.AssetSelection.assets(keys.recurring_groups, keys.income)
+        automation = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=marts)
         run_selection(defs, instance, [keys.raw, keys.account_holders, keys.batches])
         idle = tick(defs, instance)
         assert not idle.run_requests
@@ -199,6 +201,11 @@ def test_error_batch_is_resubmitted_then_reported(tmp_path: Any, instance: dg.Da
         assert not checks["all_valid_rows_enriched"].passed
         description = checks["all_valid_rows_enriched"].description or ""
         assert "failed for good" in description and "giving up" in description
+        # The failed blocking check keeps the marts from refreshing on incomplete data.
+        after = dg.evaluate_automation_conditions(
+            defs=defs, instance=instance, asset_selection=marts, cursor=automation.cursor
+        )
+        assert after.total_requested == 0
 
 
 def test_blocking_mode_submits_and_waits_in_one_step(tmp_path: Any, instance: dg.DagsterInstance) -> None:

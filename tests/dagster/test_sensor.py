@@ -1,0 +1,118 @@
+"""The batch sensor: cursor tolerance, time budget, many batches in flight, marts automation."""
+
+import time
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from ntropy_dagster.client import NtropyClient
+from ntropy_dagster.pipeline.ledger import SubmissionLedger
+from ntropy_dagster.sandbox import SandboxConfig, run_sandbox
+from ntropy_dagster.sensors import build_ntropy_batch_sensor
+from tests.dagster.conftest import API_KEY, history, make_defs, query, run_selection, tick
+
+JANUARY = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-01-29")
+
+
+@pytest.mark.parametrize("cursor", ["{not json", "[1, 2]", "", '{"in_flight": 3}'])
+def test_corrupt_or_foreign_cursor_is_tolerated(
+    sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance, cursor: str
+) -> None:
+    raw = history(1, per_day=10, holders=2, prefix=f"cur-{abs(hash(cursor))}-")
+    defs, pipeline, _ = make_defs(raw, sandbox, f"sqlite:///{tmp_path / 'wh.db'}")
+    run_selection(defs, instance, [pipeline.keys.raw, pipeline.keys.account_holders, pipeline.keys.batches])
+    result = tick(defs, instance, cursor=cursor)
+    assert [r.asset_selection for r in result.run_requests] == [[pipeline.keys.enriched]]
+    assert result.cursor.startswith("{")  # replaced by a valid one
+
+
+def _fill_ledger(server: Any, wh: Any, count: int) -> list[str]:
+    """Submit ``count`` one-transaction batches for real and record them as in flight."""
+    ledger = SubmissionLedger(wh)
+    ids = []
+    with NtropyClient(api_key=server.api_key, base_url=server.base_url) as client:
+        for i in range(count):
+            tx = {
+                "id": f"many-{i}",
+                "description": "NETFLIX.COM",
+                "date": "2025-01-01",
+                "amount": 1.0,
+                "entry_type": "outgoing",
+                "currency": "USD",
+            }
+            key = (f"2025-01-{1 + i % 28:02d}", f"hash-{i}", 0)
+            ledger.record_intent(
+                partition_key=key[0],
+                content_hash=key[1],
+                chunk_index=0,
+                chunk_hash="c",
+                total=1,
+                attempt=1,
+                run_id=None,
+            )
+            batch = client.batches.create([tx])
+            ledger.record_batch(key, batch_id=batch.id, status="processing", progress=0, total=1)
+            ids.append(batch.id)
+    return ids
+
+
+@pytest.mark.slow
+def test_a_tick_with_1000_batches_in_flight_stays_well_under_a_minute(
+    tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    with run_sandbox(SandboxConfig.instant(api_keys=(API_KEY,), db_path=str(tmp_path / "sb.db"))) as server:
+        defs, _, wh = make_defs(
+            history(1, per_day=1), server, f"sqlite:///{tmp_path / 'wh.db'}", raw_partitions_def=JANUARY
+        )
+        wh.get_warehouse().ensure_schema()
+        _fill_ledger(server, wh.get_warehouse(), 1000)
+        started = time.monotonic()
+        result = tick(defs, instance)
+        elapsed = time.monotonic() - started
+        assert elapsed < 30, f"tick took {elapsed:.1f}s"
+        statuses = query(wh, "select status, count(*) as n from {t}batches group by 1")
+        assert dict(zip(statuses["status"], statuses["n"], strict=True)) == {"completed": 1000}
+        assert len(result.run_requests) == 28  # one enrichment run per partition, capped per tick
+
+
+def test_the_time_budget_stops_a_tick_and_the_next_one_continues(
+    tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    with run_sandbox(SandboxConfig.instant(api_keys=(API_KEY,), db_path=str(tmp_path / "sb.db"))) as server:
+        defs, pipeline, wh = make_defs(
+            history(1, per_day=1), server, f"sqlite:///{tmp_path / 'wh.db'}", raw_partitions_def=JANUARY
+        )
+        wh.get_warehouse().ensure_schema()
+        _fill_ledger(server, wh.get_warehouse(), 30)
+        broke = build_ntropy_batch_sensor(pipeline.keys, name="budget_sensor", tick_budget_seconds=0.0)
+        defs = dg.Definitions.merge(defs, dg.Definitions(sensors=[broke]))
+        with dg.build_sensor_context(
+            instance=instance, definitions=defs, resources=defs.resources
+        ) as context:
+            result = broke.evaluate_tick(context)
+        assert not result.run_requests
+        assert "still processing" in (result.skip_message or "")
+        assert set(query(wh, "select status from {t}batches")["status"]) == {"processing"}
+        # A normal tick picks the work up where the starved one left it.
+        assert len(tick(defs, instance).run_requests) == 28
+
+
+def test_marts_wait_for_the_enriched_table_and_its_blocking_checks(
+    sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    raw = history(2, per_day=10, holders=2, prefix="auto-")
+    defs, pipeline, _ = make_defs(raw, sandbox, f"sqlite:///{tmp_path / 'wh.db'}")
+    keys = pipeline.keys
+    marts = dg.AssetSelection.assets(keys.recurring_groups, keys.income)
+
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=marts)
+    assert first.total_requested == 0  # nothing upstream has happened yet
+
+    run_selection(defs, instance, [keys.raw, keys.account_holders, keys.batches])
+    tick(defs, instance)
+    run_selection(defs, instance, [keys.enriched])
+    second = dg.evaluate_automation_conditions(
+        defs=defs, instance=instance, asset_selection=marts, cursor=first.cursor
+    )
+    assert second.get_num_requested(keys.recurring_groups) == 1
