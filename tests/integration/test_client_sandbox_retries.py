@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from client_sandbox_kit import KEYS, Harness, run, tx
+from client_sandbox_kit import KEYS, Harness, collect, run, tx
 
 from ntropy_dagster.client import InternalServerError, RateLimitError, RetryPolicy
 from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, run_sandbox
+from ntropy_dagster.sandbox.statements import make_statement_pdf
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +102,41 @@ async def test_non_idempotent_post_retries_503_but_not_502(
     burst(admin, 502, count=1, retry_after=None)  # but a GET is idempotent
     assert (await run(api.client.batches.get(batch.id))).id == batch.id
     assert api.statuses(f"/v3/batches/{batch.id}") == [502, 200]
+
+
+async def test_statement_upload_is_resent_whole_after_503(
+    harnesses: Callable[..., Harness], admin: httpx.Client
+) -> None:
+    api = no_wait(harnesses)
+    pdf = make_statement_pdf(seed=2, n_transactions=4)
+    burst(admin, 503, count=2)
+    job = await run(api.client.bank_statements.upload(pdf, filename="retried.pdf"))
+    assert api.statuses("/v3/bank_statements") == [503, 503, 200]
+    sizes = {int(request.headers["Content-Length"]) for request in api.sent_to("/v3/bank_statements")}
+    assert len(sizes) == 1 and sizes.pop() > len(pdf)  # the whole multipart body every time
+    assert (job.name, job.file.size) == ("retried.pdf", len(pdf))
+    done = await run(api.client.bank_statements.wait(job.id, poll_interval=0.05))
+    assert done.status == "completed"
+    jobs = await collect(api.client.bank_statements.list(created_after=job.created_at))
+    assert [j.id for j in jobs] == [job.id]  # exactly one job was created
+
+
+async def test_500_is_not_retried_unless_the_policy_says_so(
+    harnesses: Callable[..., Harness], admin: httpx.Client, holder: str
+) -> None:
+    # Assumption (contract §4/§5): a 500 is a server logic error; like the official SDK, the default
+    # policy does not retry it, but a policy may opt in.
+    default = no_wait(harnesses)
+    burst(admin, 500, count=1, retry_after=None)
+    with pytest.raises(InternalServerError) as failed:
+        await run(default.client.account_holders.get(holder))
+    assert failed.value.status_code == 500 and default.sleeps.seconds == []
+
+    statuses = RetryPolicy().retry_statuses | {500}
+    opted_in = no_wait(harnesses, retry_statuses=statuses)
+    burst(admin, 500, count=1, retry_after=None)
+    assert (await run(opted_in.client.account_holders.get(holder))).id == holder
+    assert opted_in.statuses(f"/v3/account_holders/{holder}") == [500, 200]
 
 
 async def test_429_burst_longer_than_max_attempts_raises_rate_limit_error(
