@@ -32,6 +32,8 @@ def build_statements_processed_check(opts: BankStatementOptions) -> dg.AssetChec
         }
         return dg.AssetCheckResult(
             passed=not failed,
+            # A warning: each failed statement already failed its own run or upload check.
+            severity=dg.AssetCheckSeverity.WARN,
             description=f"{len(failed)} statement(s) rejected or failed" if failed else None,
             metadata={"failed_statements": dg.MetadataValue.json(listed), "failed_count": len(failed)},
         )

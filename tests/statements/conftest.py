@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ from ntropy_dagster.statements import PARTITIONS_NAME, BankStatementPipeline, bu
 from tests.dagster.conftest import ntropy_resource, warehouse_resource
 
 SALARY = Decimal("2450.00")
+DISCOVERY = "ntropy_bank_statement_discovery_sensor"
+STATUS = "ntropy_bank_statement_sensor"
 
 
 def salary_spec(seed: int = 11) -> StatementSpec:
@@ -105,6 +107,30 @@ def evaluate_sensor(
 def tick(scenario: Scenario, sensor_name: str, cursor: str | None = None) -> Any:
     """One evaluation of a sensor of the scenario."""
     return evaluate_sensor(scenario.defs, scenario.instance, sensor_name, cursor)
+
+
+@dataclasses.dataclass
+class Processed:
+    """What one pass over the folder did: the two sensor ticks and the runs they requested."""
+
+    discovery: Any
+    submit_runs: dict[str, dg.ExecuteInProcessResult]
+    status: Any
+    runs: dict[str, dg.ExecuteInProcessResult]
+
+
+def process_folder(scenario: Scenario, before_status: Callable[[], None] | None = None) -> Processed:
+    """Discovery tick -> upload runs -> (``before_status``) -> status tick -> results + enrichment runs."""
+    discovery = tick(scenario, DISCOVERY)
+    submitted = scenario.statements.keys.submitted
+    submit_runs = {
+        r.partition_key: run(scenario, [submitted], r.partition_key) for r in discovery.run_requests
+    }
+    if before_status is not None:
+        before_status()
+    status = tick(scenario, STATUS)
+    runs = {r.partition_key: run(scenario, r.asset_selection, r.partition_key) for r in status.run_requests}
+    return Processed(discovery, submit_runs, status, runs)
 
 
 def partitions(scenario: Scenario) -> list[str]:

@@ -27,20 +27,20 @@ from ntropy_dagster.statements.files import content_hash_of
 from ntropy_dagster.statements.state import StatementState
 from tests.dagster.conftest import API_KEY, query
 from tests.statements.conftest import (
+    DISCOVERY,
     SALARY,
+    STATUS,
     Scenario,
     fail_remote_statement,
     failure_message,
     make_scenario,
     partitions,
+    process_folder,
     remote_statements,
     run,
     salary_spec,
     tick,
 )
-
-DISCOVERY = "ntropy_bank_statement_discovery_sensor"
-STATUS = "ntropy_bank_statement_sensor"
 
 
 def good_specs() -> dict[str, StatementSpec]:
@@ -65,7 +65,6 @@ class Outcome:
     status: Any
     runs: dict[str, dg.ExecuteInProcessResult]
     submit_runs: dict[str, dg.ExecuteInProcessResult]
-    doomed_job: str
 
 
 @pytest.fixture(scope="module")
@@ -90,22 +89,14 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
     config = SandboxConfig.instant(api_keys=(API_KEY,), db_path=str(tmp / "sandbox.db"))
     with run_sandbox(config) as server, dg.instance_for_test() as instance:
         scenario = make_scenario(folder, server, f"sqlite:///{tmp / 'warehouse.db'}", instance)
-        stmt = scenario.statements.keys
 
-        discovery = tick(scenario, DISCOVERY)
-        submit_runs = {
-            r.partition_key: run(scenario, [stmt.submitted], r.partition_key) for r in discovery.run_requests
-        }
-        doomed_row = StatementState(scenario.warehouse.get_warehouse()).get(keys["doomed"])
-        assert doomed_row is not None and doomed_row.job_id is not None
-        doomed_job = doomed_row.job_id
-        fail_remote_statement(server, doomed_job, "unreadable_statement", "Page 2 is a scanned image")
+        def fail_doomed() -> None:
+            row = StatementState(scenario.warehouse.get_warehouse()).get(keys["doomed"])
+            assert row is not None and row.job_id is not None
+            fail_remote_statement(server, row.job_id, "unreadable_statement", "Page 2 is a scanned image")
 
-        status = tick(scenario, STATUS)
-        runs = {
-            r.partition_key: run(scenario, r.asset_selection, r.partition_key) for r in status.run_requests
-        }
-        yield Outcome(scenario, specs, keys, discovery, status, runs, submit_runs, doomed_job)
+        done = process_folder(scenario, before_status=fail_doomed)
+        yield Outcome(scenario, specs, keys, done.discovery, done.status, done.runs, done.submit_runs)
 
 
 def statements_table(outcome: Outcome) -> pd.DataFrame:
