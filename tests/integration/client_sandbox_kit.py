@@ -149,14 +149,12 @@ async def collect(items: Iterable[Any] | Any) -> list[Any]:
     return list(items)
 
 
+NETFLIX_CHARGE: dict[str, Any] = dict(
+    description="NETFLIX.COM", date="2024-01-01", amount=17.99, entry_type="outgoing", currency="USD"
+)
+"""The fields of the default test transaction (no account holder, no location)."""
+
+
 def tx(tx_id: str, **overrides: Any) -> dict[str, Any]:
-    """A valid transaction input (a Netflix charge) with ``overrides`` applied."""
-    return {
-        "id": tx_id,
-        "description": "NETFLIX.COM",
-        "date": "2024-01-01",
-        "amount": 17.99,
-        "entry_type": "outgoing",
-        "currency": "USD",
-        **overrides,
-    }
+    """A valid transaction input: :data:`NETFLIX_CHARGE` with id ``tx_id`` and ``overrides`` applied."""
+    return {"id": tx_id, **NETFLIX_CHARGE, **overrides}
