@@ -62,14 +62,39 @@ _DESCRIPTIONS = {
 }
 
 
-def _spec(key: dg.AssetKey, kind: str, deps: list[dg.AssetKey], **attrs: Any) -> dg.AssetSpec:
-    return dg.AssetSpec(
-        key=key,
-        description=_DESCRIPTIONS[kind],
-        group_name=GROUP_NAME,
-        kinds=_KINDS,
-        deps=deps,
-        **attrs,
+#: The in-step check of each asset: (name, description).
+_CHECKS = {
+    "submitted": ("file_accepted", "The file is a non-empty PDF within the upload size limit."),
+    "transactions": (
+        "balances_reconcile",
+        "Per account: opening balance + incoming - outgoing (summed over the extracted transactions) "
+        "equals the closing balance within a cent.",
+    ),
+    "enriched": (
+        "all_transactions_enriched",
+        "Every transaction extracted from the statement is in the enriched table (source bank_statement).",
+    ),
+}
+
+
+def _statement_asset(opts: BankStatementOptions, key: dg.AssetKey, kind: str, deps: list[dg.AssetKey]) -> Any:
+    """The ``multi_asset`` decorator of one statement asset: spec, its check, partitions, pool."""
+    check_name, check_description = _CHECKS[kind]
+    return dg.multi_asset(
+        name=_op_name(key),
+        specs=[
+            dg.AssetSpec(
+                key=key,
+                description=_DESCRIPTIONS[kind],
+                group_name=GROUP_NAME,
+                kinds=_KINDS,
+                deps=deps,
+            )
+        ],
+        check_specs=[dg.AssetCheckSpec(check_name, asset=key, description=check_description)],
+        partitions_def=opts.partitions_def,
+        required_resource_keys=opts.resource_keys,
+        pool=NTROPY_POOL,
     )
 
 
@@ -91,24 +116,8 @@ def _statement_metadata(row: StatementRow | None) -> dict[str, Any]:
 def build_statement_assets(opts: BankStatementOptions) -> list[dg.AssetsDefinition]:
     """The three partitioned assets of the bank-statement path."""
     keys = opts.keys
-    common: dict[str, Any] = {
-        "partitions_def": opts.partitions_def,
-        "required_resource_keys": opts.resource_keys,
-        "pool": NTROPY_POOL,
-    }
 
-    @dg.multi_asset(
-        name=_op_name(keys.submitted),
-        specs=[_spec(keys.submitted, "submitted", [])],
-        check_specs=[
-            dg.AssetCheckSpec(
-                "file_accepted",
-                asset=keys.submitted,
-                description="The file is a non-empty PDF within the upload size limit.",
-            )
-        ],
-        **common,
-    )
+    @_statement_asset(opts, keys.submitted, "submitted", [])
     def submitted_bank_statements(context: AssetExecutionContext) -> Iterator[Any]:
         ntropy, warehouse = opts.resources(context)
         key = context.partition_key
@@ -140,19 +149,7 @@ def build_statement_assets(opts: BankStatementOptions) -> list[dg.AssetsDefiniti
             metadata={"file": row.file_path or "", "error_code": row.error_code or ""},
         )
 
-    @dg.multi_asset(
-        name=_op_name(keys.transactions),
-        specs=[_spec(keys.transactions, "transactions", [keys.submitted])],
-        check_specs=[
-            dg.AssetCheckSpec(
-                "balances_reconcile",
-                asset=keys.transactions,
-                description="Per account: opening balance + incoming - outgoing (summed over the extracted "
-                "transactions) equals the closing balance within a cent.",
-            )
-        ],
-        **common,
-    )
+    @_statement_asset(opts, keys.transactions, "transactions", [keys.submitted])
     def bank_statement_transactions(context: AssetExecutionContext) -> Iterator[Any]:
         ntropy, warehouse = opts.resources(context)
         key = context.partition_key
@@ -202,19 +199,7 @@ def build_statement_assets(opts: BankStatementOptions) -> list[dg.AssetsDefiniti
             metadata={"accounts": dg.MetadataValue.json(checked)},
         )
 
-    @dg.multi_asset(
-        name=_op_name(keys.enriched),
-        specs=[_spec(keys.enriched, "enriched", [keys.transactions])],
-        check_specs=[
-            dg.AssetCheckSpec(
-                "all_transactions_enriched",
-                asset=keys.enriched,
-                description="Every transaction extracted from the statement is in the enriched table "
-                "(source bank_statement).",
-            )
-        ],
-        **common,
-    )
+    @_statement_asset(opts, keys.enriched, "enriched", [keys.transactions])
     def bank_statement_enriched_transactions(context: AssetExecutionContext) -> Iterator[Any]:
         ntropy, warehouse = opts.resources(context)
         key = context.partition_key

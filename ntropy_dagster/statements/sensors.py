@@ -18,6 +18,7 @@ import dagster as dg
 from dagster import SensorEvaluationContext
 
 from ntropy_dagster.client import NotFoundError, NtropyError
+from ntropy_dagster.sensors import _load_cursor
 from ntropy_dagster.statements.files import statement_partition_key
 from ntropy_dagster.statements.options import BankStatementOptions
 from ntropy_dagster.statements.state import ERROR, FINAL_JOB_STATES, PROCESSING, StatementState
@@ -26,16 +27,6 @@ from ntropy_dagster.statements.state import ERROR, FINAL_JOB_STATES, PROCESSING,
 DEFAULT_TICK_BUDGET_SECONDS = 40.0
 #: At most this many new partitions / run requests per tick (the rest follow on the next tick).
 MAX_REQUESTS_PER_TICK = 200
-
-
-def _load_cursor(raw: str | None) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def build_discovery_sensor(

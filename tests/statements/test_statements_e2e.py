@@ -275,3 +275,34 @@ def test_a_changed_file_is_a_new_partition(outcome: Outcome) -> None:
     (request,) = result.run_requests
     assert request.partition_key == statement_partition_key("barclays.pdf", content_hash_of(changed))
     assert request.partition_key != outcome.keys["barclays"]
+
+
+def test_assets_are_described_grouped_and_report_table_metadata(outcome: Outcome) -> None:
+    scenario = outcome.scenario
+    keys = scenario.statements.keys
+    graph = scenario.defs.resolve_asset_graph()
+    for key in (keys.submitted, keys.transactions, keys.enriched):
+        node = graph.get(key)
+        assert node.group_name == "ntropy_bank_statements"
+        assert node.description and {"ntropy", "table"} <= set(node.kinds)
+        assert node.partitions_def == scenario.statements.partitions_def
+        assert node.pools == {"ntropy_api"}
+    key = outcome.keys["chase-feb"]
+    expected = {
+        keys.submitted: ("bank_statements", 1),
+        keys.transactions: ("bank_statement_transactions", len(outcome.specs["chase-feb"].transactions)),
+        keys.enriched: ("enriched_transactions", len(outcome.specs["chase-feb"].transactions)),
+    }
+    materializations = [
+        *outcome.submit_runs[key].get_asset_materialization_events(),
+        *outcome.runs[key].get_asset_materialization_events(),
+    ]
+    assert {m.asset_key for m in materializations} == set(expected)
+    for event in materializations:
+        metadata = event.materialization.metadata
+        table, rows = expected[event.asset_key]
+        assert metadata["dagster/table_name"].value == f"main.ntropy_{table}"
+        assert metadata["dagster/row_count"].value == rows
+        assert isinstance(metadata["dagster/column_schema"].value, dg.TableSchema)
+        assert metadata["ntropy/job_id"].value
+        assert metadata["ntropy/institution"].value == "Chase"
