@@ -4,7 +4,8 @@ All three dialects share the ``INSERT ... ON CONFLICT (key) DO UPDATE SET c = ex
 differ in how the rows reach the database:
 
 * SQLite: ``executemany`` on the raw sqlite3 cursor with plain tuples (dates and timestamps as the ISO
-  text SQLAlchemy itself stores), inside the caller's transaction;
+  text SQLAlchemy itself stores, NULL bound as NaN: see :data:`_SQLITE_NULL`), inside the caller's
+  transaction;
 * DuckDB: the Arrow chunk is registered on the raw duckdb connection and merged with set-based SQL
   (executemany through duckdb-engine runs at a few hundred rows/s);
 * PostgreSQL (psycopg 3): Arrow writes the chunk as CSV and ``COPY`` loads it, straight into the target
@@ -53,12 +54,26 @@ def _utc_text(arr: pa.ChunkedArray, suffix: str = "") -> pa.ChunkedArray:
     return pc.binary_join_element_wise(text, pa.scalar(suffix), "") if suffix else text
 
 
+#: Bound instead of None: SQLite stores a bound NaN as NULL, and Python's sqlite3 binds a float ~8x faster
+#: than None (None takes the slow adapter-lookup path, which raises and clears an AttributeError per value).
+_SQLITE_NULL = float("nan")
+
+
 def _sqlite_values(arr: pa.ChunkedArray) -> list[object]:
+    """One column as the Python values bound on SQLite (SQLAlchemy's storage formats, NaN for NULL)."""
     if arr.type == UTC_TS:
-        return _utc_text(arr).to_pylist()  # SQLAlchemy's SQLite DATETIME storage format
-    if pa.types.is_date32(arr.type):
-        return pc.cast(arr, pa.string()).to_pylist()
-    return arr.to_pylist()
+        arr = _utc_text(arr)  # SQLAlchemy's SQLite DATETIME storage format
+    elif pa.types.is_date32(arr.type):
+        arr = pc.cast(arr, pa.string())
+    elif pa.types.is_boolean(arr.type):
+        arr = pc.cast(arr, pa.int64())  # SQLAlchemy stores booleans as 0/1; exact ints bind fastest
+    if arr.null_count == 0:
+        return arr.to_pylist()
+    if arr.null_count == len(arr):
+        return [_SQLITE_NULL] * len(arr)
+    if pa.types.is_floating(arr.type):
+        return pc.fill_null(arr, _SQLITE_NULL).to_pylist()
+    return [_SQLITE_NULL if v is None else v for v in arr.to_pylist()]
 
 
 def write_sqlite(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequence[str]) -> int:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pandas as pd
 import pyarrow as pa
 import pytest
+import sqlalchemy as sa
 
 from ntropy_dagster.warehouse import Warehouse
 from ntropy_dagster.warehouse.frames import iter_chunks
@@ -196,3 +197,48 @@ def test_invalid_input_is_refused(wh: Warehouse) -> None:
     assert wh.upsert("batches", []) == 0
     assert wh.upsert("batches", itertools.chain()) == 0
     assert wh.count("batches") == 1
+
+
+def test_missing_values_are_stored_as_sql_null_and_overwrite_stored_values(wh: Warehouse) -> None:
+    # SQLite binds NULLs as NaN (faster in Python's sqlite3); every dialect must store a real NULL.
+    given = {
+        "transaction_id": "t1",
+        "description": "d",
+        "amount": 1.5,
+        "location_city": "Paris",
+        "date": "2024-01-02",
+    }
+    wh.upsert("enriched_transactions", [given, {**given, "transaction_id": "t2"}])
+    wh.upsert(
+        "enriched_transactions",
+        pd.DataFrame(
+            [
+                {
+                    "transaction_id": "t1",
+                    "description": None,
+                    "amount": float("nan"),
+                    "location_city": None,
+                    "date": None,
+                },
+                {
+                    "transaction_id": "t2",
+                    "description": "e",
+                    "amount": 2.5,
+                    "location_city": None,
+                    "date": None,
+                },
+            ]
+        ),
+    )
+    table = wh.tables.enriched_transactions
+    columns = ("description", "amount", "location_city", "date", "location_latitude")
+    with wh.begin() as conn:
+        nulls = conn.execute(
+            sa.select(table.c.transaction_id, *(table.c[c].is_(None) for c in columns)).order_by(
+                table.c.transaction_id
+            )
+        ).all()
+    assert [tuple(row) for row in nulls] == [
+        ("t1", True, True, True, True, True),
+        ("t2", False, False, True, True, True),
+    ]
