@@ -24,8 +24,8 @@ from ntropy_dagster.client import (
 )
 from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, run_sandbox
 
-RATE = 400.0
-"""Transactions per second: a 300-item batch stays ``processing`` for 0.75 s."""
+RATE = 300.0
+"""Transactions per second: a 300-item batch stays ``processing`` for 1 s."""
 
 DESCRIPTIONS = ("AMAZON WEB SERVICES", "NETFLIX.COM", "STARBUCKS 123", "UBER *TRIP")
 

@@ -30,8 +30,8 @@ from ntropy_dagster.sandbox.statements.banks import get_bank
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
-    """This module's sandbox: statements stay ``processing`` for 0.3 s; batches are instant."""
-    config = SandboxConfig.instant(api_keys=KEYS, statement_delay=0.3, dispatch_webhooks=False)
+    """This module's sandbox: statements stay ``processing`` for 0.5 s; batches are instant."""
+    config = SandboxConfig.instant(api_keys=KEYS, statement_delay=0.5, dispatch_webhooks=False)
     with run_sandbox(config) as server:
         yield server
 
