@@ -8,8 +8,6 @@ Load it with ``dagster dev -m example_project.definitions`` after starting a san
 or run everything end to end, offline, with ``bash scripts/example.sh``.
 """
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 

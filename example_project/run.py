@@ -35,7 +35,9 @@ def main() -> int:
         )
         print(f"Ntropy sandbox listening on {sandbox.base_url}")
         module = importlib.import_module("example_project.definitions")
-        with dg.instance_for_test(temp_dir=str(data_dir / "dagster_home")) as instance:
+        home = data_dir / "dagster_home"
+        home.mkdir()
+        with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:
             run_pipeline(module, instance)
         report(module.defs)
     return 0
