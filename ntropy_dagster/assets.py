@@ -8,6 +8,7 @@ database connection at definition time: loading the code location is free.
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from dagster import AssetCheckExecutionContext, AssetExecutionContext
 
-from ntropy_dagster.client import BadRequestError
+from ntropy_dagster.client import APIError, BadRequestError
 from ntropy_dagster.marts import income_source_rows, recurring_group_rows
 from ntropy_dagster.pipeline.enrich import EnrichResult, store_partition_results
 from ntropy_dagster.pipeline.inputs import ColumnMapping, ValidatedInput, validate_transactions
@@ -194,7 +195,8 @@ def build_ntropy_assets(
     def account_holders_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> dg.MaterializeResult:
         ntropy, warehouse = resources(context)
         validated = validate(context, raw)
-        created, existing = ensure_account_holders(ntropy, warehouse, validated)
+        with api_failures():
+            created, existing = ensure_account_holders(ntropy, warehouse, validated)
         total = warehouse.count("account_holders")
         return dg.MaterializeResult(
             metadata=table_metadata(
@@ -244,15 +246,17 @@ def build_ntropy_assets(
         validated = validate(context, raw)
         rejected = write_rejected(context, warehouse, validated)
         started = time.monotonic()
-        result = submit_partition(
-            ntropy.get_client(),
-            SubmissionLedger(warehouse),
-            validated,
-            partition_key=partition_key_of(context),
-            options=submit_options,
-            run_id=context.run_id,
-            log=context.log,
-        )
+        with api_failures():
+            result = submit_partition(
+                ntropy.get_client(),
+                SubmissionLedger(warehouse),
+                validated,
+                partition_key=partition_key_of(context),
+                options=submit_options,
+                run_id=context.run_id,
+                log=context.log,
+            )
+        result.duration_seconds = time.monotonic() - started
         context.log.info(
             f"Partition {partition_key_of(context)}: {len(result.submitted)} batch(es) submitted, "
             f"{len(result.reattached) + len(result.adopted)} re-attached in {time.monotonic() - started:.1f}s"
@@ -273,6 +277,7 @@ def build_ntropy_assets(
             "ntropy/rejections": rejected,
             "ntropy/content_hash": result.content_hash,
             "ntropy/request_ids": result.request_ids,
+            "ntropy/duration_seconds": round(result.duration_seconds, 3),
         }
 
     def store(
@@ -280,15 +285,17 @@ def build_ntropy_assets(
     ) -> tuple[EnrichResult, Warehouse]:
         ntropy, warehouse = resources(context)
         started = time.monotonic()
-        result = store_partition_results(
-            ntropy.get_client(),
-            SubmissionLedger(warehouse),
-            warehouse,
-            raw_validated,
-            partition_key=partition_key_of(context),
-            batch_size=submit_options.batch_size,
-            log=context.log,
-        )
+        with api_failures():
+            result = store_partition_results(
+                ntropy.get_client(),
+                SubmissionLedger(warehouse),
+                warehouse,
+                raw_validated,
+                partition_key=partition_key_of(context),
+                batch_size=submit_options.batch_size,
+                log=context.log,
+            )
+        result.duration_seconds = time.monotonic() - started
         context.log.info(
             f"Stored {result.rows_written} enriched transactions in {time.monotonic() - started:.1f}s"
         )
@@ -308,6 +315,7 @@ def build_ntropy_assets(
                 "ntropy/error_codes": dict(result.error_codes),
                 "ntropy/failed_batch_ids": result.failed_batch_ids,
                 "ntropy/stale_rows_deleted": result.stale_rows_deleted,
+                "ntropy/duration_seconds": round(result.duration_seconds, 3),
             },
         )
 
@@ -422,6 +430,23 @@ def build_ntropy_assets(
             )
         )
     return pipeline
+
+
+@contextmanager
+def api_failures() -> Iterator[None]:
+    """Turn an Ntropy API error into a Dagster Failure whose metadata shows status and request id."""
+    try:
+        yield
+    except APIError as exc:
+        raise dg.Failure(
+            description=str(exc),
+            metadata={
+                "ntropy/status_code": exc.status_code,
+                "ntropy/request_id": exc.request_id or "",
+                "ntropy/method": exc.method or "",
+                "ntropy/path": exc.path or "",
+            },
+        ) from exc
 
 
 def _op_name(key: dg.AssetKey) -> str:
@@ -595,7 +620,8 @@ def _build_marts(
     )
     def recurring_groups_asset(context: AssetExecutionContext) -> Iterator[Any]:
         ntropy, warehouse = resources(context)
-        holders = refresh_recurring_groups(ntropy, warehouse, as_of_mode=as_of_mode, log=context.log)
+        with api_failures():
+            holders = refresh_recurring_groups(ntropy, warehouse, as_of_mode=as_of_mode, log=context.log)
         missing = _dangling_group_transactions(warehouse)
         yield dg.MaterializeResult(
             metadata=table_metadata(

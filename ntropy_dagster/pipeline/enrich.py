@@ -35,6 +35,7 @@ class EnrichResult:
     failed_batch_ids: list[str] = field(default_factory=list)
     failure_messages: list[str] = field(default_factory=list)
     stale_rows_deleted: int = 0
+    duration_seconds: float = 0.0
 
 
 def store_partition_results(

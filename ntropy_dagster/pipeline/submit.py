@@ -67,6 +67,7 @@ class SubmissionResult:
     failed: list[str] = field(default_factory=list)
     transactions_submitted: int = 0
     request_ids: list[str] = field(default_factory=list)
+    duration_seconds: float = 0.0
 
 
 class SlotTimeoutError(RuntimeError):

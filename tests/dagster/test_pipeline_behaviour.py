@@ -273,3 +273,24 @@ def test_thirty_day_backfill_through_the_sensor(tmp_path: Any, instance: dg.Dags
         assert len(remote_batches(server)) == len(days)
         total = query(wh, "select count(*) as n from {t}enriched_transactions")["n"][0]
         assert total == 3000 * len(days)
+
+
+def test_api_errors_fail_the_step_with_status_and_request_id(
+    sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    raw = history(1, per_day=5, holders=1, prefix="apierr-")
+    defs, pipeline, wh = make_defs(raw, sandbox, f"sqlite:///{tmp_path / 'wh.db'}")
+    wrong = NtropyResource(api_key="not-a-valid-key", base_url=sandbox.base_url, max_attempts=1)
+    bad_defs = dg.Definitions(
+        assets=list(defs.assets or []), resources={"ntropy": wrong, "ntropy_warehouse": wh}
+    )
+    result = run_selection(
+        bad_defs, instance, [pipeline.keys.raw, pipeline.keys.account_holders], expect_success=False
+    )
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    error = failure.step_failure_data.user_failure_data
+    assert error is not None
+    assert error.metadata["ntropy/status_code"].value == 401
+    assert len(error.metadata["ntropy/request_id"].value) >= 16
+    assert "401" in (error.description or "")
+    assert "not-a-valid-key" not in str(result.all_events)
