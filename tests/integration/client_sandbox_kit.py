@@ -31,7 +31,7 @@ Client = NtropyClient | AsyncNtropyClient
 
 # The sandbox speaks plain HTTP on 127.0.0.1; skipping the TLS context saves loading the CA bundle
 # (tens of milliseconds) for every client a test creates.
-_NO_TLS = False
+_VERIFY_TLS = False
 
 
 @dataclass
@@ -46,7 +46,7 @@ class RecordingTransport(httpx.BaseTransport):
     """``httpx.HTTPTransport`` (real sockets) recording every request and response in ``traffic``."""
 
     def __init__(self, traffic: Traffic) -> None:
-        self._inner = httpx.HTTPTransport(verify=_NO_TLS)
+        self._inner = httpx.HTTPTransport(verify=_VERIFY_TLS)
         self._traffic = traffic
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -63,7 +63,7 @@ class AsyncRecordingTransport(httpx.AsyncBaseTransport):
     """``httpx.AsyncHTTPTransport`` (real sockets) recording every request and response in ``traffic``."""
 
     def __init__(self, traffic: Traffic) -> None:
-        self._inner = httpx.AsyncHTTPTransport(verify=_NO_TLS)
+        self._inner = httpx.AsyncHTTPTransport(verify=_VERIFY_TLS)
         self._traffic = traffic
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
