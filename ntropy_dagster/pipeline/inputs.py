@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from ntropy_dagster.client import MAX_BATCH_SIZE, TransactionInput
+from ntropy_dagster.warehouse.gc_pause import gc_paused
 
 #: Columns the pipeline reads. The first six are required by the API.
 INPUT_COLUMNS: Mapping[str, str] = {
@@ -124,7 +125,11 @@ def validate_transactions(frame: pd.DataFrame, mapping: ColumnMapping | None = N
     appears more than once the last row wins, as it would on the API, and the earlier ones are
     rejected as duplicates.
     """
-    mapping = mapping or ColumnMapping()
+    with gc_paused():
+        return _validate_frame(frame, mapping or ColumnMapping())
+
+
+def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInput:
     raw = _RawColumns(mapping.apply(frame).reset_index(drop=True))
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
