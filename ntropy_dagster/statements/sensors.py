@@ -115,6 +115,11 @@ def build_status_sensor(
 ) -> dg.SensorDefinition:
     """Build the sensor that turns finished bank-statement jobs into result runs."""
     selection = [opts.keys.transactions, opts.keys.enriched]
+    # The runs evaluate the checks about their own file, not the folder-wide summary check.
+    checks = [
+        dg.AssetCheckKey(opts.keys.transactions, "balances_reconcile"),
+        dg.AssetCheckKey(opts.keys.enriched, "all_transactions_enriched"),
+    ]
 
     @dg.sensor(
         name=name,
@@ -173,6 +178,7 @@ def build_status_sensor(
                     run_key=f"{row.statement_key}:{row.job_id}",
                     partition_key=row.statement_key,
                     asset_selection=selection,
+                    asset_check_keys=checks,
                     tags={"ntropy/job_id": row.job_id or "", "ntropy/job_status": row.status or ""},
                 )
                 for row in ready

@@ -78,10 +78,16 @@ def make_scenario(folder: Path, server: Any, warehouse_url: str, instance: dg.Da
 
 
 def run(
-    scenario: Scenario, keys: Sequence[dg.AssetKey], partition: str | None = None
+    scenario: Scenario,
+    keys: Sequence[dg.AssetKey],
+    partition: str | None = None,
+    checks: Sequence[dg.AssetCheckKey] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Materialize ``keys`` (one partition) in process, as a run the daemon launched would."""
-    job = scenario.defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection=set(keys))
+    """Materialize ``keys`` (one partition; only ``checks`` if given) in process, as a run the daemon
+    launched would."""
+    job = scenario.defs.resolve_implicit_global_asset_job_def().get_subset(
+        asset_selection=set(keys), asset_check_selection=None if checks is None else set(checks)
+    )
     return job.execute_in_process(instance=scenario.instance, partition_key=partition, raise_on_error=False)
 
 
@@ -129,7 +135,10 @@ def process_folder(scenario: Scenario, before_status: Callable[[], None] | None 
     if before_status is not None:
         before_status()
     status = tick(scenario, STATUS)
-    runs = {r.partition_key: run(scenario, r.asset_selection, r.partition_key) for r in status.run_requests}
+    runs = {
+        r.partition_key: run(scenario, r.asset_selection, r.partition_key, r.asset_check_keys)
+        for r in status.run_requests
+    }
     return Processed(discovery, submit_runs, status, runs)
 
 

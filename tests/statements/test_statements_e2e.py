@@ -137,8 +137,14 @@ def test_status_sensor_requests_each_finished_job_once(outcome: Outcome) -> None
     finished = {k for k in outcome.keys if k not in ("photo", "empty")}
     requests = {r.partition_key: r for r in outcome.status.run_requests}
     assert set(requests) == {outcome.keys[k] for k in finished}
+    stmt = outcome.scenario.statements.keys
     for key, request in requests.items():
         assert request.run_key == f"{key}:{table.loc[key, 'job_id']}"
+        assert request.asset_selection == [stmt.transactions, stmt.enriched]
+        assert set(request.asset_check_keys) == {
+            dg.AssetCheckKey(stmt.transactions, "balances_reconcile"),
+            dg.AssetCheckKey(stmt.enriched, "all_transactions_enriched"),
+        }
     # Nothing left in flight: the next tick skips and says why.
     idle = tick(outcome.scenario, STATUS)
     assert not idle.run_requests

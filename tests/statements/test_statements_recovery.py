@@ -63,7 +63,7 @@ def test_slow_jobs_wait_and_interrupted_uploads_are_adopted(tmp_path: Path) -> N
             http.post(f"/_sandbox/bank_statements/{slow_row.job_id}/complete").raise_for_status()
         (request,) = tick(scenario, STATUS).run_requests
         assert request.run_key == f"{slow_key}:{slow_row.job_id}"
-        assert run(scenario, request.asset_selection, slow_key).success
+        assert run(scenario, request.asset_selection, slow_key, request.asset_check_keys).success
         assert scenario.warehouse.get_warehouse().count("enriched_transactions", source="bank_statement") > 0
         # Stored and handled: only the still-processing job remains, and nothing is requested twice.
         again = tick(scenario, STATUS)
