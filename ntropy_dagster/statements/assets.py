@@ -204,6 +204,12 @@ def build_statement_assets(opts: BankStatementOptions) -> list[dg.AssetsDefiniti
         ntropy, warehouse = opts.resources(context)
         key = context.partition_key
         row = _submitted_row(StatementState(warehouse), key)
+        if row.status != COMPLETED:
+            raise dg.Failure(
+                description=f"Statement {key} has no stored results (job {row.job_id} is {row.status}): "
+                "materialize bank_statement_transactions first",
+                allow_retries=False,
+            )
         extracted = warehouse.read_frame("bank_statement_transactions", statement_key=key)
         holder_id = row.account_holder_id or derive_account_holder_id(row.account_holder_name, None)
         holder_type = row.account_holder_type or opts.default_account_holder_type

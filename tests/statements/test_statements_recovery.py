@@ -18,6 +18,7 @@ from tests.dagster.conftest import API_KEY, ntropy_resource
 from tests.statements.conftest import (
     DISCOVERY,
     STATUS,
+    failure_message,
     make_scenario,
     partitions,
     remote_statements,
@@ -59,6 +60,9 @@ def test_slow_jobs_wait_and_interrupted_uploads_are_adopted(tmp_path: Path) -> N
 
         slow_row = state.get(slow_key)
         assert slow_row is not None and slow_row.job_id is not None
+        early = run(scenario, [keys.enriched], slow_key)
+        assert not early.success
+        assert "has no stored results" in failure_message(early)
         with httpx.Client(base_url=server.base_url, headers={"X-Api-Key": server.api_key}) as http:
             http.post(f"/_sandbox/bank_statements/{slow_row.job_id}/complete").raise_for_status()
         (request,) = tick(scenario, STATUS).run_requests
