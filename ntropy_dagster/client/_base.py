@@ -113,10 +113,16 @@ class RequestSpec(Generic[T]):
 
 
 def path_segment(value: object) -> str:
-    """Quote an id for use as one URL path segment (``/`` and other reserved characters escaped)."""
+    """Quote an id for use as one URL path segment (``/`` and other reserved characters escaped).
+
+    ``.`` and ``..`` are escaped too: left as they are, URL normalisation would remove them as dot
+    segments and the request would go to another resource.
+    """
     text = str(value)
     if not text:
         raise ValueError("an id must not be empty")
+    if text in {".", ".."}:
+        return text.replace(".", "%2E")
     return quote(text, safe="")
 
 

@@ -39,7 +39,8 @@ class SandboxMiddleware:
         for route in self.routes:
             match, _ = route.matches(scope)
             if match == Match.FULL:
-                return f"{scope['method']} {getattr(route, 'path', '')}"
+                # ":path" converters (ids may contain "/") are not part of the endpoint's name.
+                return f"{scope['method']} {getattr(route, 'path', '').replace(':path}', '}')}"
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -49,7 +49,7 @@ def list_account_holders(ctx: Ctx, api_key: ApiKey, params: ListQuery) -> Respon
     return list_response(ctx.store, api_key, params, resource="account_holders", table="account_holders")
 
 
-@router.get("/v3/account_holders/{account_holder_id}")
+@router.get("/v3/account_holders/{account_holder_id:path}")
 def get_account_holder(account_holder_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
     """One account holder."""
     row = load_one(
@@ -63,7 +63,7 @@ def get_account_holder(account_holder_id: str, ctx: Ctx, api_key: ApiKey) -> Res
     return raw_json(row[0])
 
 
-@router.delete("/v3/account_holders/{account_holder_id}", status_code=204)
+@router.delete("/v3/account_holders/{account_holder_id:path}", status_code=204)
 def delete_account_holder(account_holder_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
     """Delete an account holder and their transactions."""
     with ctx.store.transaction() as conn:
@@ -79,7 +79,7 @@ def delete_account_holder(account_holder_id: str, ctx: Ctx, api_key: ApiKey) -> 
     return no_content()
 
 
-@router.post("/v3/account_holders/{account_holder_id}/recurring_groups")
+@router.post("/v3/account_holders/{account_holder_id:path}/recurring_groups")
 def recurring_groups(account_holder_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
     """Recurring groups of the account holder's transactions (a bare JSON array)."""
     if (

@@ -57,13 +57,13 @@ def list_transactions(
     )
 
 
-@router.get("/v3/transactions/{transaction_id}")
+@router.get("/v3/transactions/{transaction_id:path}")
 def get_transaction(transaction_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
     """One transaction with its input fields and enrichment."""
     return raw_json(orjson.dumps(load_transaction(ctx, api_key, transaction_id)))
 
 
-@router.delete("/v3/transactions/{transaction_id}", status_code=204)
+@router.delete("/v3/transactions/{transaction_id:path}", status_code=204)
 def delete_transaction(transaction_id: str, ctx: Ctx, api_key: ApiKey) -> Response:
     """Delete one transaction (404 if unknown)."""
     if not ctx.store.execute(
@@ -73,7 +73,7 @@ def delete_transaction(transaction_id: str, ctx: Ctx, api_key: ApiKey) -> Respon
     return no_content()
 
 
-@router.post("/v3/transactions/{transaction_id}/assign")
+@router.post("/v3/transactions/{transaction_id:path}/assign")
 def assign_transaction(transaction_id: str, body: AssignIn, ctx: Ctx, api_key: ApiKey) -> Response:
     """Move a transaction to another account holder of the same type and re-enrich it."""
     doc = load_transaction(ctx, api_key, transaction_id)
