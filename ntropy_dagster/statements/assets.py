@@ -11,6 +11,8 @@
   ``source = 'bank_statement'``.
 """
 
+# No `from __future__ import annotations`: Dagster reads the `context` annotations at definition time.
+
 import datetime as dt
 import time
 from collections.abc import Iterator

@@ -1,5 +1,7 @@
 """Standalone check over every statement: none is stuck rejected or failed."""
 
+# No `from __future__ import annotations`: Dagster reads the `context` annotations at definition time.
+
 from typing import Any
 
 import dagster as dg

@@ -1,5 +1,7 @@
 """``build_bank_statement_assets``: everything the bank-statement path needs, for ``dg.Definitions``."""
 
+from __future__ import annotations
+
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field

@@ -10,6 +10,8 @@
   them, so the failure is visible on that partition while the other files carry on.
 """
 
+# No `from __future__ import annotations`: Dagster reads the `context` annotations at definition time.
+
 import json
 import time
 from typing import Any
@@ -18,13 +20,11 @@ import dagster as dg
 from dagster import SensorEvaluationContext
 
 from ntropy_dagster.client import NotFoundError, NtropyError
-from ntropy_dagster.sensors import _load_cursor
+from ntropy_dagster.sensors import DEFAULT_TICK_BUDGET_SECONDS, _load_cursor
 from ntropy_dagster.statements.files import statement_partition_key
 from ntropy_dagster.statements.options import BankStatementOptions
 from ntropy_dagster.statements.state import ERROR, FINAL_JOB_STATES, PROCESSING, StatementState
 
-#: Dagster stops a sensor tick after 60 s; the default budget leaves 20 s of margin.
-DEFAULT_TICK_BUDGET_SECONDS = 40.0
 #: At most this many new partitions / run requests per tick (the rest follow on the next tick).
 MAX_REQUESTS_PER_TICK = 200
 
