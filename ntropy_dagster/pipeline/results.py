@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import orjson
 import pandas as pd
+import pyarrow as pa
+
+from ntropy_dagster.warehouse.gc_pause import gc_paused
 
 #: Columns of the enriched-transactions table, with their descriptions (shown in the Dagster UI).
 ENRICHED_COLUMNS: Mapping[str, str] = {
@@ -84,52 +88,91 @@ def flatten_results(
     match the inputs, so a wrongly adopted batch can never write someone else's enrichment.
     """
     by_id = {str(r.get("id")): r for r in results}
-    input_ids = {str(p["id"]) for p in inputs}
-    if by_id.keys() != input_ids:
-        missing = sorted(input_ids - by_id.keys())[:5]
-        extra = sorted(by_id.keys() - input_ids)[:5]
+    input_ids = [str(p["id"]) for p in inputs]
+    if by_id.keys() != set(input_ids):
+        missing = sorted(set(input_ids) - by_id.keys())[:5]
+        extra = sorted(by_id.keys() - set(input_ids))[:5]
         raise ResultMismatchError(
             f"batch {batch_id} results do not match its submitted transactions "
             f"(missing e.g. {missing}, unexpected e.g. {extra})"
         )
-    columns: dict[str, list[Any]] = {name: [] for name in ENRICHED_COLUMNS}
-    for payload in inputs:
-        result = by_id[str(payload["id"])]
-        entities = result.get("entities") or {}
-        counterparty = entities.get("counterparty") or {}
-        intermediaries = entities.get("intermediaries") or []
-        categories = result.get("categories") or {}
-        location = result.get("location") or {}
-        structured = location.get("structured") or {}
-        error = result.get("error") or {}
-        columns["transaction_id"].append(str(payload["id"]))
-        columns["account_holder_id"].append(payload.get("account_holder_id") or "")
-        columns["partition_key"].append(partition_key)
-        columns["batch_id"].append(batch_id)
-        for name in _INPUT_FIELDS:
-            columns[name].append(payload.get(name))
-        columns["counterparty_id"].append(counterparty.get("id"))
-        columns["counterparty_name"].append(counterparty.get("name"))
-        columns["counterparty_website"].append(counterparty.get("website"))
-        columns["counterparty_logo"].append(counterparty.get("logo"))
-        columns["counterparty_type"].append(counterparty.get("type"))
-        columns["counterparty_mccs"].append(orjson.dumps(counterparty.get("mccs") or []).decode())
-        columns["intermediaries"].append(orjson.dumps(intermediaries).decode() if intermediaries else None)
-        columns["intermediary_names"].append(
-            ", ".join(i.get("name") or "" for i in intermediaries) if intermediaries else None
+    with gc_paused():
+        columns = _columns(
+            [by_id[i] for i in input_ids], inputs, input_ids, batch_id, partition_key, source, enriched_at
         )
-        columns["category_general"].append(categories.get("general"))
-        columns["category_accounting"].append(categories.get("accounting"))
-        columns["location_raw_address"].append(location.get("raw_address"))
-        for column, key in _LOCATION_FIELDS:
-            columns[column].append(structured.get(key))
-        columns["error_code"].append(error.get("code"))
-        columns["error_message"].append(error.get("message"))
-        columns["source"].append(source)
-        columns["enriched_at"].append(enriched_at)
-    frame = pd.DataFrame(columns)
+        frame = _frame(columns)
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
     frame["amount"] = frame["amount"].astype("float64")
     for column in ("location_latitude", "location_longitude"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
+    """``pd.DataFrame(columns)``, built through Arrow when the values allow (2x faster for text columns)."""
+    try:
+        table = pa.table({name: pa.array(values, from_pandas=True) for name, values in columns.items()})
+    except (pa.ArrowException, TypeError, ValueError):
+        return pd.DataFrame(columns)  # e.g. a field with mixed types: let pandas keep the objects
+    return table.to_pandas()
+
+
+def _columns(
+    results: list[Mapping[str, Any]],
+    inputs: Sequence[Mapping[str, Any]],
+    input_ids: list[str],
+    batch_id: str,
+    partition_key: str,
+    source: str,
+    enriched_at: dt.datetime,
+) -> dict[str, list[Any]]:
+    """The table's columns, built a column at a time with comprehensions (2x faster than row appends)."""
+    count = len(results)
+    entities = _objects(results, "entities")
+    counterparties = _objects(entities, "counterparty")
+    intermediaries = [e.get("intermediaries") or None for e in entities]
+    locations = _objects(results, "location")
+    structured = _objects(locations, "structured")
+    categories = _objects(results, "categories")
+    errors = _objects(results, "error")
+    columns: dict[str, list[Any]] = {
+        "transaction_id": input_ids,
+        "account_holder_id": [p.get("account_holder_id") or "" for p in inputs],
+        "partition_key": [partition_key] * count,
+        "batch_id": [batch_id] * count,
+    }
+    for name in _INPUT_FIELDS:
+        columns[name] = _pluck(inputs, name)
+    for name in ("id", "name", "website", "logo", "type"):
+        columns[f"counterparty_{name}"] = _pluck(counterparties, name)
+    columns["counterparty_mccs"] = [_json_text(m) if m else "[]" for m in _pluck(counterparties, "mccs")]
+    columns["intermediaries"] = [_json_text(i) if i else None for i in intermediaries]
+    columns["intermediary_names"] = [
+        ", ".join(x.get("name") or "" for x in i) if i else None for i in intermediaries
+    ]
+    columns["category_general"] = _pluck(categories, "general")
+    columns["category_accounting"] = _pluck(categories, "accounting")
+    columns["location_raw_address"] = _pluck(locations, "raw_address")
+    for column, key in _LOCATION_FIELDS:
+        columns[column] = _pluck(structured, key)
+    columns["error_code"] = _pluck(errors, "code")
+    columns["error_message"] = _pluck(errors, "message")
+    columns["source"] = [source] * count
+    columns["enriched_at"] = [enriched_at] * count
+    return {name: columns[name] for name in ENRICHED_COLUMNS}
+
+
+def _objects(items: list[Mapping[str, Any]], key: str) -> list[Mapping[str, Any]]:
+    """``item[key]`` of each item, an empty mapping where it is missing or null."""
+    return [item.get(key) or _EMPTY for item in items]
+
+
+def _pluck(items: Sequence[Mapping[str, Any]], key: str) -> list[Any]:
+    return [item.get(key) for item in items]
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
