@@ -27,6 +27,7 @@ import pyarrow.csv as pcsv
 import sqlalchemy as sa
 
 from ntropy_dagster.warehouse.frames import UTC_TS
+from ntropy_dagster.warehouse.gc_pause import gc_paused
 
 Writer = Callable[[sa.Connection, str, pa.Table, Sequence[str]], int]
 
@@ -84,10 +85,11 @@ def write_sqlite(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequen
         f"INSERT INTO {target} ({_column_list(conn, columns)}) VALUES ({placeholders}) "
         f"{_conflict_clause(conn, columns, keys)}"
     )
-    values = [_sqlite_values(chunk.column(c)) for c in columns]
     cursor = conn.connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, zip(*values, strict=True))
+        with gc_paused():  # a Python object per value: let the collector not re-walk them all
+            values = [_sqlite_values(chunk.column(c)) for c in columns]
+            cursor.executemany(sql, zip(*values, strict=True))
     finally:
         cursor.close()
     return chunk.num_rows
