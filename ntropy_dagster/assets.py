@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from dagster import AssetCheckExecutionContext, AssetExecutionContext
 
 from ntropy_dagster.client import APIError, BadRequestError
-from ntropy_dagster.marts import income_source_rows, recurring_group_rows
+from ntropy_dagster.marts import INCOME_TRANSACTION_COLUMNS, income_source_rows, recurring_group_rows
 from ntropy_dagster.pipeline.enrich import EnrichResult, store_partition_results
 from ntropy_dagster.pipeline.inputs import ColumnMapping, ValidatedInput, validate_transactions
 from ntropy_dagster.pipeline.ledger import PROCESSING, UNPARTITIONED, SubmissionLedger, utcnow
@@ -321,39 +321,13 @@ def build_ntropy_assets(
 
     enriched_checks = _enriched_check_specs(keys_enriched, error_rate_threshold)
 
-    if blocking:
-        enriched_spec = spec_for(enriched_props, deps=[raw_key, holders_spec.key])
-
-        @dg.multi_asset(
-            name=_op_name(enriched_spec.key),
-            specs=[enriched_spec],
-            ins=raw_in,
-            partitions_def=partitions_def,
-            required_resource_keys=resource_keys,
-            pool=NTROPY_POOL,
-            check_specs=enriched_checks,
-        )
-        def enriched_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> Iterator[Any]:
-            validated, submission, rejected = submit(context, raw)
-            ntropy, warehouse = resources(context)
-            wait_for_partition(
-                context, ntropy, warehouse, partition_key_of(context), timeout=blocking_timeout
-            )
-            result, warehouse = store(context, validated)
-            yield dg.MaterializeResult(
-                metadata=enriched_metadata(result, warehouse)
-                | submission_metadata(validated, submission, rejected)
-            )
-            yield from _enriched_check_results(
-                warehouse, partition_key_of(context), result, error_rate_threshold
-            )
-
-        assets.append(enriched_asset)
-    else:
+    upstream_key = holders_spec.key
+    if not blocking:
         batches_spec = spec_for(
             NtropyAssetProps("batches", table_name="batches", deps=(raw_key,)),
             deps=[raw_key, holders_spec.key],
         )
+        upstream_key = batches_spec.key
 
         @dg.multi_asset(
             name=_op_name(batches_spec.key),
@@ -377,26 +351,35 @@ def build_ntropy_assets(
                 )
             )
 
-        enriched_spec = spec_for(enriched_props, deps=[raw_key, batches_spec.key])
+        assets.append(batches_asset)
 
-        @dg.multi_asset(
-            name=_op_name(enriched_spec.key),
-            specs=[enriched_spec],
-            ins=raw_in,
-            partitions_def=partitions_def,
-            required_resource_keys=resource_keys,
-            pool=NTROPY_POOL,
-            check_specs=enriched_checks,
-        )
-        def enriched_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> Iterator[Any]:
-            validated = validate(context, raw)
-            result, warehouse = store(context, validated)
-            yield dg.MaterializeResult(metadata=enriched_metadata(result, warehouse))
-            yield from _enriched_check_results(
-                warehouse, partition_key_of(context), result, error_rate_threshold
+    enriched_spec = spec_for(enriched_props, deps=[raw_key, upstream_key])
+
+    @dg.multi_asset(
+        name=_op_name(enriched_spec.key),
+        specs=[enriched_spec],
+        ins=raw_in,
+        partitions_def=partitions_def,
+        required_resource_keys=resource_keys,
+        pool=NTROPY_POOL,
+        check_specs=enriched_checks,
+    )
+    def enriched_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> Iterator[Any]:
+        if blocking:
+            # Blocking mode: submit, wait for the batches, then fetch, all in this one step.
+            validated, submission, rejected = submit(context, raw)
+            ntropy, warehouse = resources(context)
+            wait_for_partition(
+                context, ntropy, warehouse, partition_key_of(context), timeout=blocking_timeout
             )
+            extra = submission_metadata(validated, submission, rejected)
+        else:
+            validated, extra = validate(context, raw), {}
+        result, warehouse = store(context, validated)
+        yield dg.MaterializeResult(metadata=enriched_metadata(result, warehouse) | extra)
+        yield from _enriched_check_results(warehouse, partition_key_of(context), result, error_rate_threshold)
 
-        assets.extend([batches_asset, enriched_asset])
+    assets.append(enriched_asset)
 
     keys_groups = keys_income = None
     checks: list[dg.AssetChecksDefinition] = []
@@ -424,6 +407,7 @@ def build_ntropy_assets(
                 name=sensor_name,
                 minimum_interval_seconds=sensor_minimum_interval_seconds,
                 default_status=sensor_default_status,
+                partitions_def=partitions_def,
                 ntropy_resource_key=ntropy_resource_key,
                 warehouse_resource_key=warehouse_resource_key,
                 max_attempts=submit_options.max_attempts,
@@ -780,24 +764,9 @@ def refresh_income(warehouse: Warehouse, *, as_of_mode: str = "data", holders_pe
             )
         )
         incoming = warehouse.read_frame(
-            sa.select(
-                *(
-                    enriched.c[c]
-                    for c in (
-                        "transaction_id",
-                        "account_holder_id",
-                        "date",
-                        "amount",
-                        "currency",
-                        "counterparty_name",
-                        "counterparty_id",
-                        "counterparty_website",
-                        "counterparty_type",
-                        "category_general",
-                        "intermediary_names",
-                    )
-                )
-            ).where(enriched.c.account_holder_id.in_(chunk) & (enriched.c.entry_type == "incoming"))
+            sa.select(*(enriched.c[c] for c in INCOME_TRANSACTION_COLUMNS)).where(
+                enriched.c.account_holder_id.in_(chunk) & (enriched.c.entry_type == "incoming")
+            )
         )
         as_of = dt.date.today()
         if as_of_mode == "data" and not incoming.empty:

@@ -37,7 +37,7 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _load_cursor(raw: str | None) -> dict[str, Any]:
+def load_cursor(raw: str | None) -> dict[str, Any]:
     """The cursor is informational (the ledger is the state): a corrupt one is simply reset."""
     if not raw:
         return {}
@@ -58,8 +58,14 @@ def build_ntropy_batch_sensor(
     minimum_interval_seconds: int = 30,
     tick_budget_seconds: float = DEFAULT_TICK_BUDGET_SECONDS,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+    partitions_def: dg.PartitionsDefinition | None = None,
 ) -> dg.SensorDefinition:
-    """Build the sensor that turns finished Ntropy batches into enrichment runs."""
+    """Build the sensor that turns finished Ntropy batches into enrichment runs.
+
+    ``partitions_def`` is the pipeline's: the ledger may also hold batches of other writers (the
+    bank-statement path records its own under ``statement:<file>``), and the sensor only acts on
+    partitions that belong to its pipeline.
+    """
     if keys.batches is None:
         raise ValueError("the batch sensor needs the ntropy_batches asset (blocking mode has none)")
     batches_key = keys.batches
@@ -75,7 +81,7 @@ def build_ntropy_batch_sensor(
     )
     def _sensor(context: SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         deadline = time.monotonic() + tick_budget_seconds
-        previous = _load_cursor(context.cursor)
+        previous = load_cursor(context.cursor)
         warehouse = getattr(context.resources, warehouse_resource_key).get_warehouse()
         warehouse.ensure_schema()
         ledger = SubmissionLedger(warehouse)
@@ -92,8 +98,16 @@ def build_ntropy_batch_sensor(
                 + (" (time budget reached, continuing next tick)" if summary.out_of_time else "")
             )
 
+        def owned(partition_key: str) -> bool:
+            if partitions_def is None:
+                return partition_key == UNPARTITIONED
+            if isinstance(partitions_def, dg.DynamicPartitionsDefinition) and partitions_def.name:
+                return context.instance.has_dynamic_partition(partitions_def.name, partition_key)
+            return partitions_def.has_partition_key(partition_key)
+
         run_requests: list[dg.RunRequest] = []
-        for row in ledger.with_status([ERROR], limit=MAX_RUN_REQUESTS_PER_TICK):
+        errored = [row for row in ledger.with_status([ERROR]) if owned(row.partition_key)]
+        for row in errored[:MAX_RUN_REQUESTS_PER_TICK]:
             # The ntropy_batches run resubmits the chunk, or marks it failed past max_attempts.
             run_requests.append(
                 dg.RunRequest(
@@ -107,7 +121,8 @@ def build_ntropy_batch_sensor(
                 f"Batch {row.batch_id} of partition {row.partition_key} ended in error "
                 f"(attempt {row.attempt} of {max_attempts}); requesting resubmission"
             )
-        for ready in ledger.ready_partitions(limit=MAX_RUN_REQUESTS_PER_TICK - len(run_requests)):
+        ready_partitions = [r for r in ledger.ready_partitions() if owned(r.partition_key)]
+        for ready in ready_partitions[: MAX_RUN_REQUESTS_PER_TICK - len(run_requests)]:
             if time.monotonic() > deadline:
                 break
             run_requests.append(
@@ -119,18 +134,14 @@ def build_ntropy_batch_sensor(
                     tags={"ntropy/content_hash": ready.content_hash},
                 )
             )
+        still_in_flight = len(in_flight) - (len(summary.completed) + len(summary.errored) if summary else 0)
         new_cursor = json.dumps(
-            {
-                "last_tick": time.time(),
-                "in_flight": len(in_flight)
-                - (len(summary.completed) + len(summary.errored) if summary else 0),
-            },
-            separators=(",", ":"),
+            {"last_tick": time.time(), "in_flight": still_in_flight}, separators=(",", ":")
         )
         if not run_requests:
             reason = (
-                f"{len(in_flight)} Ntropy batch(es) still processing"
-                if in_flight
+                f"{still_in_flight} Ntropy batch(es) still processing"
+                if still_in_flight
                 else "No Ntropy batches in flight and no partition waiting for enrichment"
             )
             return dg.SensorResult(skip_reason=dg.SkipReason(reason), cursor=new_cursor)

@@ -20,7 +20,7 @@ import dagster as dg
 from dagster import SensorEvaluationContext
 
 from ntropy_dagster.client import NotFoundError, NtropyError
-from ntropy_dagster.sensors import DEFAULT_TICK_BUDGET_SECONDS, _load_cursor
+from ntropy_dagster.sensors import DEFAULT_TICK_BUDGET_SECONDS, load_cursor
 from ntropy_dagster.statements.files import statement_partition_key
 from ntropy_dagster.statements.options import BankStatementOptions
 from ntropy_dagster.statements.state import ERROR, FINAL_JOB_STATES, PROCESSING, StatementState
@@ -53,7 +53,7 @@ def build_discovery_sensor(
     def _sensor(context: SensorEvaluationContext) -> dg.SensorResult:
         deadline = time.monotonic() + tick_budget_seconds
         # Cursor: path -> [size, mtime, sha256]. Unchanged files are not hashed again.
-        seen: dict[str, Any] = _load_cursor(context.cursor).get("files", {})
+        seen: dict[str, Any] = load_cursor(context.cursor).get("files", {})
         assert partitions_def.name is not None
         existing = set(context.instance.get_dynamic_partitions(partitions_def.name))
         files = opts.folder.list()

@@ -116,3 +116,42 @@ def test_marts_wait_for_the_enriched_table_and_its_blocking_checks(
         defs=defs, instance=instance, asset_selection=marts, cursor=first.cursor
     )
     assert second.get_num_requested(keys.recurring_groups) == 1
+
+
+def test_the_sensor_ignores_batches_of_partitions_outside_its_pipeline(
+    tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    """The bank-statement path records its own batches (``statement:<file>``) in the same ledger."""
+    with run_sandbox(SandboxConfig.instant(api_keys=(API_KEY,), db_path=str(tmp_path / "sb.db"))) as server:
+        defs, _, wh = make_defs(
+            history(1, per_day=1), server, f"sqlite:///{tmp_path / 'wh.db'}", raw_partitions_def=JANUARY
+        )
+        warehouse = wh.get_warehouse()
+        warehouse.ensure_schema()
+        ledger = SubmissionLedger(warehouse)
+        with NtropyClient(api_key=server.api_key, base_url=server.base_url) as client:
+            for key in ("statement:acme-2025-01-abc123", "2024-12-31"):  # a file; a day before the start
+                ledger.record_intent(
+                    partition_key=key,
+                    content_hash="h",
+                    chunk_index=0,
+                    chunk_hash="c",
+                    total=1,
+                    attempt=1,
+                    run_id=None,
+                )
+                tx = {
+                    "id": key,
+                    "description": "NETFLIX.COM",
+                    "date": "2025-01-01",
+                    "amount": 1.0,
+                    "entry_type": "outgoing",
+                    "currency": "USD",
+                }
+                batch = client.batches.create([tx])
+                ledger.record_batch(
+                    (key, "h", 0), batch_id=batch.id, status="processing", progress=0, total=1
+                )
+        result = tick(defs, instance)
+        assert result.run_requests == []
+        assert "No Ntropy batches in flight" in (result.skip_message or "")
