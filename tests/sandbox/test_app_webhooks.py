@@ -47,8 +47,14 @@ def test_failed_delivery_is_retried_with_the_same_event_id(
         assert first.json["event_id"] == second.json["event_id"]
         assert second.json["event_type"] == "batches.error" and second.json["data"]["id"] == batch_id
         assert "x-ntropy-token" not in second.headers
-        deliveries = http.get("/_sandbox/webhook_deliveries").json()
-        mine = [d for d in deliveries if d["webhook_id"] == hook["id"]]
+        # The dispatcher records the outcome just after the receiver answered: wait for it.
+        deadline = time.monotonic() + 10
+        while True:
+            deliveries = http.get("/_sandbox/webhook_deliveries").json()
+            mine = [d for d in deliveries if d["webhook_id"] == hook["id"]]
+            if (mine and mine[0]["status"] != "pending") or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert mine[0]["status"] == "delivered" and mine[0]["attempts"] == 2
     finally:
         http.delete(f"/v3/webhooks/{hook['id']}")
