@@ -21,8 +21,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from ntropy_dagster._gc import gc_paused
 from ntropy_dagster.client import MAX_BATCH_SIZE, TransactionInput
-from ntropy_dagster.warehouse.gc_pause import gc_paused
 
 #: Columns the pipeline reads. The first six are required by the API.
 INPUT_COLUMNS: Mapping[str, str] = {

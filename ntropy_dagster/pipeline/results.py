@@ -16,7 +16,7 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
-from ntropy_dagster.warehouse.gc_pause import gc_paused
+from ntropy_dagster._gc import gc_paused
 
 #: Columns of the enriched-transactions table, with their descriptions (shown in the Dagster UI).
 ENRICHED_COLUMNS: Mapping[str, str] = {

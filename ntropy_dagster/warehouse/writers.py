@@ -26,8 +26,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import sqlalchemy as sa
 
+from ntropy_dagster._gc import gc_paused
 from ntropy_dagster.warehouse.frames import UTC_TS
-from ntropy_dagster.warehouse.gc_pause import gc_paused
 
 Writer = Callable[[sa.Connection, str, pa.Table, Sequence[str]], int]
 

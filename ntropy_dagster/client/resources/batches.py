@@ -10,6 +10,7 @@ import httpx
 import orjson
 import pydantic
 
+from ntropy_dagster._gc import gc_paused
 from ntropy_dagster.client._base import Op, RequestSpec, path_segment
 from ntropy_dagster.client._resource import (
     C,
@@ -32,7 +33,9 @@ _TRANSACTIONS = pydantic.TypeAdapter(list[TransactionInput])
 
 
 def _results_records(response: httpx.Response, request_id: str) -> list[dict[str, Any]]:
-    body = orjson.loads(response.content)
+    # Tens of thousands of small dicts at once: the cyclic GC would re-scan them repeatedly.
+    with gc_paused():
+        body = orjson.loads(response.content)
     results = body["results"]
     if not isinstance(results, list):
         raise TypeError("'results' is not a list")

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from ntropy_dagster.warehouse.gc_pause import gc_paused
+from ntropy_dagster._gc import gc_paused
 
 
 def test_nested_and_failing_pauses_restore_the_collector_at_the_end() -> None:
