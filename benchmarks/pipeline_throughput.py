@@ -1,7 +1,7 @@
 """Benchmark the pipeline's own overhead per transaction, end to end, per warehouse dialect.
 
 Stages, as the assets run them: ``validate_transactions`` on the raw frame, chunking into batches, the
-client's results parse (orjson of each batch's results body), ``flatten_results`` and ``Warehouse.upsert``
+client's results parse (``client.batches.results_records`` on each batch's results body), ``flatten_results`` and ``Warehouse.upsert``
 of ``enriched_transactions``. The enrichment itself (the API's work) is not timed: each batch's results
 body is synthesised once, before timing, by the sandbox's ``EnrichmentEngine``.
 
@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pandas as pd
 
-from ntropy_dagster.client import MAX_BATCH_SIZE
+from ntropy_dagster.client import MAX_BATCH_SIZE, NtropyClient
 from ntropy_dagster.pipeline.inputs import ValidatedInput, validate_transactions
 from ntropy_dagster.pipeline.results import flatten_results
 from ntropy_dagster.sandbox.enrichment.engine import EnrichmentEngine
@@ -98,15 +99,21 @@ def run_pipeline(
     assert len(chunks) == len(bodies), "the results were synthesised for a different chunking"
     stamp = dt.datetime.now(dt.timezone.utc)
     written = 0
-    for index, (chunk, body) in enumerate(zip(chunks, bodies, strict=True)):
+    # The client's real results path (httpx response -> results_records), served from memory.
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=bodies[int(request.url.path.split("/")[-2])])
+    )
+    client = NtropyClient(api_key="benchmark", base_url="http://bench.invalid", transport=transport)
+    for index, chunk in enumerate(chunks):
         with timings.stage("parse"):
-            records: list[dict[str, Any]] = orjson.loads(body)["results"]
+            records: list[dict[str, Any]] = client.batches.results_records(str(index))
         with timings.stage("flatten"):
             enriched = flatten_results(
                 records, chunk, batch_id=f"batch-{index}", partition_key=PARTITION, enriched_at=stamp
             )
         with timings.stage("upsert"):
             written += wh.upsert("enriched_transactions", enriched)
+    client.close()
     return written
 
 
