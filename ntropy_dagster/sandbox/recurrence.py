@@ -49,21 +49,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ntropy_dagster.client.models.account_holders import PERIODICITIES
+
 __all__ = ["PERIODICITIES", "detect_recurring_groups"]
 
-PERIODICITIES: tuple[str, ...] = (
-    "daily",
-    "weekly",
-    "bi-weekly",
-    "semi-monthly",
-    "monthly",
-    "bi-monthly",
-    "quarterly",
-    "semi-yearly",
-    "yearly",
-    "other",
-)
-"""Every periodicity value of the v3 contract, hyphenated as the API (and SDK 5.7.0) spells them."""
 
 _YEAR = 365.25
 _NOMINAL_DAYS: dict[str, float] = {

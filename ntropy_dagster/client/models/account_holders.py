@@ -42,21 +42,21 @@ def _hyphenate(value: Any) -> Any:
     return value.replace("_", "-") if isinstance(value, str) else value
 
 
-Periodicity = Annotated[
-    Literal[
-        "daily",
-        "weekly",
-        "bi-weekly",
-        "semi-monthly",
-        "monthly",
-        "bi-monthly",
-        "quarterly",
-        "semi-yearly",
-        "yearly",
-        "other",
-    ],
-    BeforeValidator(_hyphenate),
-]
+PERIODICITIES: tuple[str, ...] = (
+    "daily",
+    "weekly",
+    "bi-weekly",
+    "semi-monthly",
+    "monthly",
+    "bi-monthly",
+    "quarterly",
+    "semi-yearly",
+    "yearly",
+    "other",
+)
+"""Every periodicity value of the v3 contract, hyphenated as the API (and SDK 5.7.0) spells them."""
+
+Periodicity = Annotated[Literal[PERIODICITIES], BeforeValidator(_hyphenate)]
 """How often a recurrence repeats; ``bi_weekly`` style spellings (SDK <= 5.5) are normalised to hyphens."""
 
 
