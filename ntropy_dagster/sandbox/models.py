@@ -8,32 +8,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-#: Active ISO 4217 currency codes (plus the precious-metal/fund codes commonly seen on statements).
+from ntropy_dagster.client.models._currencies import ISO_4217_CURRENCIES
+from ntropy_dagster.client.models.webhooks import WebhookEvent
+
+#: ISO 4217 codes accepted as ``currency``: the client's list, so client and server enforce one contract.
 # Assumption: the live API validates against the ISO 4217 list; the exact enum is not published.
-_ISO_4217_LINES = (
-    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP",
-    "BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB",
-    "EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD",
-    "JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU",
-    "MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD",
-    "RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY",
-    "TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XCD XCG XDR XOF XPD",
-    "XPF XPT XSU XUA YER ZAR ZMW ZWG ZWL",
-)
-ISO_4217 = frozenset(code for line in _ISO_4217_LINES for code in line.split())
+ISO_4217 = ISO_4217_CURRENCIES
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-WebhookEvent = Literal[
-    "reports.resolved",
-    "reports.rejected",
-    "reports.pending",
-    "bank_statements.completed",
-    "bank_statements.error",
-    "batches.completed",
-    "batches.error",
-]
 
 
 class _Body(BaseModel):
