@@ -60,14 +60,19 @@ def _utc_text(arr: pa.ChunkedArray, suffix: str = "") -> pa.ChunkedArray:
 _SQLITE_NULL = float("nan")
 
 
-def _sqlite_values(arr: pa.ChunkedArray) -> list[object]:
-    """One column as the Python values bound on SQLite (SQLAlchemy's storage formats, NaN for NULL)."""
+def _sqlite_array(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    """One column in the storage format SQLAlchemy uses on SQLite (ISO text dates and timestamps, 0/1)."""
     if arr.type == UTC_TS:
-        arr = _utc_text(arr)  # SQLAlchemy's SQLite DATETIME storage format
-    elif pa.types.is_date32(arr.type):
-        arr = pc.cast(arr, pa.string())
-    elif pa.types.is_boolean(arr.type):
-        arr = pc.cast(arr, pa.int64())  # SQLAlchemy stores booleans as 0/1; exact ints bind fastest
+        return _utc_text(arr)  # SQLAlchemy's SQLite DATETIME storage format
+    if pa.types.is_date32(arr.type):
+        return pc.cast(arr, pa.string())
+    if pa.types.is_boolean(arr.type):
+        return pc.cast(arr, pa.int64())  # SQLAlchemy stores booleans as 0/1; exact ints bind fastest
+    return arr
+
+
+def _sqlite_values(arr: pa.ChunkedArray) -> list[object]:
+    """One converted column as the Python values bound on SQLite (NaN for NULL)."""
     if arr.null_count == 0:
         return arr.to_pylist()
     if arr.null_count == len(arr):
@@ -77,18 +82,45 @@ def _sqlite_values(arr: pa.ChunkedArray) -> list[object]:
     return [_SQLITE_NULL if v is None else v for v in arr.to_pylist()]
 
 
+def _sqlite_constant(arr: pa.ChunkedArray) -> str | None:
+    """A SQL literal for a column whose values are all NULL or all one text/integer value, else None.
+
+    Binding a value costs SQLite more than inserting it: constant columns (a chunk's batch id, partition,
+    source, write timestamp, all-NULL fields) are written as literals in the statement instead.
+    """
+    if arr.null_count == len(arr):
+        return "NULL"
+    if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type)):
+        return None
+    bounds = pc.min_max(arr)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    if low != high:
+        return None
+    if isinstance(low, int):
+        return str(low)
+    if "\x00" in low:
+        return None  # SQLite text literals end at NUL; bind such values
+    return "'" + low.replace("'", "''") + "'"
+
+
 def write_sqlite(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequence[str]) -> int:
-    """Upsert ``chunk`` into SQLite with one ``executemany``."""
+    """Upsert ``chunk`` into SQLite with one ``executemany`` (constant columns as SQL literals)."""
     columns = chunk.column_names
-    placeholders = ", ".join("?" * len(columns))
+    arrays = [_sqlite_array(chunk.column(c)) for c in columns]
+    literals = [_sqlite_constant(a) for a in arrays]
+    bound = [a for a, literal in zip(arrays, literals, strict=True) if literal is None]
+    if not bound:  # executemany needs a parameter per row: bind the first column anyway
+        literals[0] = None
+        bound = arrays[:1]
+    values_sql = ", ".join("?" if literal is None else literal for literal in literals)
     sql = (
-        f"INSERT INTO {target} ({_column_list(conn, columns)}) VALUES ({placeholders}) "
+        f"INSERT INTO {target} ({_column_list(conn, columns)}) VALUES ({values_sql}) "
         f"{_conflict_clause(conn, columns, keys)}"
     )
     cursor = conn.connection.driver_connection.cursor()
     try:
         with gc_paused():  # a Python object per value: let the collector not re-walk them all
-            values = [_sqlite_values(chunk.column(c)) for c in columns]
+            values = [_sqlite_values(a) for a in bound]
             cursor.executemany(sql, zip(*values, strict=True))
     finally:
         cursor.close()

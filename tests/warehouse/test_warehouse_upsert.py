@@ -242,3 +242,22 @@ def test_missing_values_are_stored_as_sql_null_and_overwrite_stored_values(wh: W
         ("t1", True, True, True, True, True),
         ("t2", False, False, True, True, True),
     ]
+
+
+def test_constant_columns_and_single_rows_round_trip(wh: Warehouse) -> None:
+    """Columns with one value per chunk (SQLite writes them as SQL literals) keep quotes, NULLs, ints."""
+    when = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    base = {"partition_key": "2024-05-06", "batch_id": "b'1", "description": "O'Hara; --", "amount": 1.5}
+    rows = [{**base, "transaction_id": f"tx-{i}", "currency": "EUR", "enriched_at": when} for i in range(3)]
+    assert wh.upsert("enriched_transactions", rows) == 3
+    # NULL in every row overwrites; a one-row chunk makes every column constant.
+    wh.upsert("enriched_transactions", [{"transaction_id": "tx-0", "description": None, "currency": "€'"}])
+    wh.upsert("enriched_transactions", [{"transaction_id": "tx-1", "description": None}])
+    stored = _by_id(wh)
+    assert list(stored["batch_id"]) == ["b'1"] * 3
+    assert pd.isna(stored.loc["tx-0", "description"])
+    assert pd.isna(stored.loc["tx-1", "description"])
+    assert stored.loc["tx-2", "description"] == "O'Hara; --"
+    assert list(stored["currency"]) == ["€'", "EUR", "EUR"]
+    assert stored.loc["tx-2", "enriched_at"].to_pydatetime() == when
+    assert list(stored["amount"]) == [1.5] * 3
