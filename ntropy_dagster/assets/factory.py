@@ -157,14 +157,19 @@ def build_ntropy_assets(
     )
     keys_enriched = spec_for(enriched_props).key
 
-    @dg.multi_asset(
-        name=op_name(holders_spec.key),
-        specs=[holders_spec],
-        ins=raw_in,
-        partitions_def=partitions_def,
-        required_resource_keys=resource_keys,
-        pool=NTROPY_POOL,
-    )
+    def raw_step(spec: dg.AssetSpec, **extra: Any) -> Any:
+        """The decorator of a step that reads the raw partition and calls the API."""
+        return dg.multi_asset(
+            name=op_name(spec.key),
+            specs=[spec],
+            ins=raw_in,
+            partitions_def=partitions_def,
+            required_resource_keys=resource_keys,
+            pool=NTROPY_POOL,
+            **extra,
+        )
+
+    @raw_step(holders_spec)
     def account_holders_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> dg.MaterializeResult:
         ntropy, warehouse = resources(context)
         validated = validate(context, raw)
@@ -302,14 +307,7 @@ def build_ntropy_assets(
         )
         upstream_key = batches_spec.key
 
-        @dg.multi_asset(
-            name=op_name(batches_spec.key),
-            specs=[batches_spec],
-            ins=raw_in,
-            partitions_def=partitions_def,
-            required_resource_keys=resource_keys,
-            pool=NTROPY_POOL,
-        )
+        @raw_step(batches_spec)
         def batches_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> dg.MaterializeResult:
             validated, result, rejected = submit(context, raw)
             _, warehouse = resources(context)
@@ -328,15 +326,7 @@ def build_ntropy_assets(
 
     enriched_spec = spec_for(enriched_props, deps=[raw_key, upstream_key])
 
-    @dg.multi_asset(
-        name=op_name(enriched_spec.key),
-        specs=[enriched_spec],
-        ins=raw_in,
-        partitions_def=partitions_def,
-        required_resource_keys=resource_keys,
-        pool=NTROPY_POOL,
-        check_specs=enriched_checks,
-    )
+    @raw_step(enriched_spec, check_specs=enriched_checks)
     def enriched_asset(context: AssetExecutionContext, raw: pd.DataFrame) -> Iterator[Any]:
         if blocking:
             # Blocking mode: submit, wait for the batches, then fetch, all in this one step.
