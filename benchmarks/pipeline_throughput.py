@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import orjson
 import pandas as pd
+from warehouse_upsert import warehouse_url  # the sibling script (benchmarks/ is on sys.path)
 
 from ntropy_dagster.client import MAX_BATCH_SIZE, NtropyClient
 from ntropy_dagster.pipeline.inputs import ValidatedInput, validate_transactions
@@ -115,19 +116,6 @@ def run_pipeline(
             written += wh.upsert("enriched_transactions", enriched)
     client.close()
     return written
-
-
-def warehouse_url(dialect: str, workdir: Path, pg_url: str | None) -> str:
-    """A fresh database of ``dialect`` (file databases in ``workdir``)."""
-    if dialect == "sqlite":
-        return f"sqlite:///{workdir / 'pipeline.sqlite'}"
-    if dialect == "duckdb":
-        return f"duckdb:///{workdir / 'pipeline.duckdb'}"
-    if dialect == "postgresql":
-        if not pg_url:
-            raise SystemExit("postgresql needs --pg-url or NTROPY_DAGSTER_TEST_PG_URL")
-        return pg_url
-    raise SystemExit(f"unknown dialect {dialect!r}")
 
 
 def report(label: str, rows: int, timings: Timings) -> None:

@@ -26,7 +26,8 @@ from ntropy_dagster.warehouse.synthetic import enriched_frame
 TABLE = "enriched_transactions"
 
 
-def _url(dialect: str, workdir: Path, pg_url: str | None) -> str:
+def warehouse_url(dialect: str, workdir: Path, pg_url: str | None) -> str:
+    """A fresh database of ``dialect`` (file databases in ``workdir``); shared by the benchmarks."""
     if dialect == "sqlite":
         return f"sqlite:///{workdir / 'bench.sqlite'}"
     if dialect == "duckdb":
@@ -50,7 +51,7 @@ def _timed_upsert(wh: Warehouse, frame: pd.DataFrame) -> tuple[float, float]:
 def run(dialect: str, rows: int, workdir: Path, pg_url: str | None) -> dict[str, tuple[float, float]]:
     """Rows/s (wall, process CPU) for a fresh insert and for a re-upsert of the same keys."""
     prefix = f"bench_{uuid.uuid4().hex[:8]}_"
-    wh = Warehouse(_url(dialect, workdir, pg_url), table_prefix=prefix)
+    wh = Warehouse(warehouse_url(dialect, workdir, pg_url), table_prefix=prefix)
     try:
         wh.ensure_schema()
         insert = _timed_upsert(wh, enriched_frame(rows, version=0))
