@@ -43,6 +43,18 @@ def test_upsert_inserts_then_updates(wh: Warehouse) -> None:
     assert second.loc[f"tx-{ROWS // 2 + 3}", "description"].startswith("v1 ")
 
 
+def test_chunk_whose_first_key_is_new_but_later_keys_are_stored(wh: Warehouse) -> None:
+    # PostgreSQL's fast path copies straight into the table when the first key is new: the unique
+    # violation on a later key must send the chunk to the merge path with nothing lost or doubled.
+    assert wh.upsert("enriched_transactions", enriched_frame(100, start=100)) == 100
+    assert wh.upsert("enriched_transactions", enriched_frame(200, version=1)) == 200
+    stored = _by_id(wh)
+    assert len(stored) == 200
+    assert stored["description"].str.startswith("v1 ").all()
+    assert wh.upsert("enriched_transactions", enriched_frame(100, start=200, version=2)) == 100
+    assert wh.count("enriched_transactions") == 300
+
+
 def _comparable(row: pd.Series) -> dict[str, object]:
     """A row as plain values: missing values as None, account holder sentinel as None, floats rounded."""
     out: dict[str, object] = {}
