@@ -79,7 +79,7 @@ def store_partition_results(
             continue
         assert row.status == COMPLETED
         records = client.batches.results_records(row.batch_id)
-        frame = flatten_results(
+        enriched = flatten_results(
             records,
             chunks[row.chunk_index],
             batch_id=row.batch_id,
@@ -87,12 +87,12 @@ def store_partition_results(
             source=source,
             enriched_at=stamp,
         )
-        result.rows_written += warehouse.upsert("enriched_transactions", frame)
-        codes = frame["error_code"].dropna()
+        result.rows_written += warehouse.upsert("enriched_transactions", enriched)
+        codes = enriched.column("error_code").drop_null().to_pylist()
         result.errored_items += len(codes)
-        result.error_codes.update(codes.tolist())
+        result.error_codes.update(codes)
         result.batch_ids.append(row.batch_id)
-        log.info(f"Stored {len(frame)} enriched transactions of batch {row.batch_id}")
+        log.info(f"Stored {enriched.num_rows} enriched transactions of batch {row.batch_id}")
     table = warehouse.tables.enriched_transactions
     with warehouse.begin() as conn:
         deleted = conn.execute(

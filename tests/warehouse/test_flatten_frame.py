@@ -1,10 +1,11 @@
-"""``flatten_results`` builds the enriched-transactions frame the warehouse writes: dtypes and constants."""
+"""``flatten_results`` builds the enriched-transactions table the warehouse writes: types and constants."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from ntropy_dagster.pipeline.results import ENRICHED_COLUMNS, flatten_results
@@ -25,7 +26,10 @@ def _flatten(dates: list[object]) -> pd.DataFrame:
         for i, d in enumerate(dates)
     ]
     results = [{"id": f"t{i}", "entities": {"counterparty": {"name": "Acme"}}} for i in range(len(dates))]
-    return flatten_results(results, inputs, batch_id="b-1", partition_key="2024-03-04", enriched_at=WHEN)
+    table = flatten_results(results, inputs, batch_id="b-1", partition_key="2024-03-04", enriched_at=WHEN)
+    assert table.schema.field("date").type == pa.date32()
+    assert table.schema.field("amount").type == pa.float64()
+    return table.to_pandas()
 
 
 @pytest.mark.parametrize(
