@@ -5,7 +5,9 @@ Usage::
     python benchmarks/warehouse_upsert.py --rows 200000 --dialects sqlite,duckdb,postgresql
 
 PostgreSQL uses ``--pg-url`` or ``$NTROPY_DAGSTER_TEST_PG_URL`` (its tables get a throwaway prefix that is
-dropped afterwards). The input frame is built before timing; the timings cover conversion and writing.
+dropped afterwards). Each dialect is timed twice: with a pandas DataFrame as input (what user code and
+the marts pass) and with an Arrow table (what the pipeline's ``flatten_results`` passes). The input is
+built before timing; the timings cover conversion and writing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from ntropy_dagster.warehouse import Warehouse
 from ntropy_dagster.warehouse.synthetic import enriched_frame
@@ -39,23 +42,30 @@ def warehouse_url(dialect: str, workdir: Path, pg_url: str | None) -> str:
     raise SystemExit(f"unknown dialect {dialect!r}")
 
 
-def _timed_upsert(wh: Warehouse, frame: pd.DataFrame) -> tuple[float, float]:
+def _timed_upsert(wh: Warehouse, data: pd.DataFrame | pa.Table) -> tuple[float, float]:
     """Rows/s by wall clock, and rows/s per second of this process's CPU time."""
     started, cpu_started = time.perf_counter(), time.process_time()
-    written = wh.upsert(TABLE, frame)
+    written = wh.upsert(TABLE, data)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    assert written == len(frame), (written, len(frame))
-    return len(frame) / elapsed, len(frame) / max(cpu, 1e-9)
+    assert written == len(data), (written, len(data))
+    return len(data) / elapsed, len(data) / max(cpu, 1e-9)
 
 
-def run(dialect: str, rows: int, workdir: Path, pg_url: str | None) -> dict[str, tuple[float, float]]:
+def _input(rows: int, version: int, kind: str) -> pd.DataFrame | pa.Table:
+    frame = enriched_frame(rows, version=version)
+    return pa.Table.from_pandas(frame, preserve_index=False) if kind == "Arrow" else frame
+
+
+def run(
+    dialect: str, rows: int, workdir: Path, pg_url: str | None, kind: str
+) -> dict[str, tuple[float, float]]:
     """Rows/s (wall, process CPU) for a fresh insert and for a re-upsert of the same keys."""
     prefix = f"bench_{uuid.uuid4().hex[:8]}_"
     wh = Warehouse(warehouse_url(dialect, workdir, pg_url), table_prefix=prefix)
     try:
         wh.ensure_schema()
-        insert = _timed_upsert(wh, enriched_frame(rows, version=0))
-        reupsert = _timed_upsert(wh, enriched_frame(rows, version=1))
+        insert = _timed_upsert(wh, _input(rows, 0, kind))
+        reupsert = _timed_upsert(wh, _input(rows, 1, kind))
         assert wh.count(TABLE) == rows
         return {"insert": insert, "re-upsert": reupsert}
     finally:
@@ -77,11 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for dialect in [d.strip() for d in args.dialects.split(",") if d.strip()]:
-            result = run(dialect, args.rows, Path(tmp), args.pg_url)
-            line = "  ".join(
-                f"{kind} {wall:>9,.0f} rows/s (cpu {cpu:>9,.0f})" for kind, (wall, cpu) in result.items()
-            )
-            print(f"{dialect:<11} {args.rows:,} rows  {line}", flush=True)
+            for kind in ("DataFrame", "Arrow"):
+                result = run(dialect, args.rows, Path(tmp), args.pg_url, kind)
+                line = "  ".join(
+                    f"{step} {wall:>9,.0f} rows/s (cpu {cpu:>9,.0f})" for step, (wall, cpu) in result.items()
+                )
+                print(f"{dialect:<11} {kind:<9} {args.rows:,} rows  {line}", flush=True)
     print(f"load average {os.getloadavg()[0]:.2f}", flush=True)
     return 0
 
