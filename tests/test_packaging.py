@@ -1,7 +1,12 @@
-"""The package's public surface: the client stays free of dagster, every export resolves."""
+"""The package's public surface: the client stays free of dagster, every export resolves, and a plain
+install brings every module the non-sandbox code imports."""
 
+import ast
+import re
 import subprocess
 import sys
+from importlib import metadata
+from pathlib import Path
 
 import ntropy_dagster
 from ntropy_dagster.client import __all__ as client_all
@@ -27,3 +32,52 @@ def test_every_public_name_resolves() -> None:
 
 def test_version_is_exposed() -> None:
     assert ntropy_dagster.__version__.count(".") == 2
+
+
+def _distribution_name(requirement: str) -> str:
+    return re.split(r"[\s<>=!~\[;(]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _core_closure() -> set[str]:
+    """Distributions a plain ``pip install ntropy-dagster`` brings: core requirements, transitively."""
+    seen: set[str] = set()
+    pending = ["ntropy-dagster"]
+    while pending:
+        try:
+            requirements = metadata.requires(pending.pop()) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in requirements:
+            if ";" in requirement and "extra" in requirement.split(";", 1)[1]:
+                continue  # only installed with an extra
+            name = _distribution_name(requirement)
+            if name not in seen:
+                seen.add(name)
+                pending.append(name)
+    return seen
+
+
+def test_module_level_imports_outside_the_sandbox_come_with_a_plain_install() -> None:
+    # The warehouse once imported pyarrow while only the duckdb extra declared it.
+    core = _core_closure()
+    providers = metadata.packages_distributions()
+    package_dir = Path(ntropy_dagster.__file__).parent
+    missing = []
+    for path in sorted(package_dir.rglob("*.py")):
+        if "sandbox" in path.relative_to(package_dir).parts:
+            continue  # the sandbox extra
+        for node in ast.parse(path.read_text()).body:  # module level only: lazy imports are optional
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top in ("ntropy_dagster", "__future__"):
+                    continue
+                dists = {d.lower().replace("_", "-") for d in providers.get(top, [])}
+                if not dists & core:
+                    missing.append(f"{path.relative_to(package_dir)}: {module}")
+    assert not missing, missing
