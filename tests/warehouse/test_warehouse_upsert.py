@@ -177,6 +177,30 @@ def test_types_round_trip(wh: Warehouse) -> None:
     assert pd.isna(g2["total_amount"]) and pd.isna(g2["transaction_count"])
 
 
+def test_dates_and_timestamps_far_from_2000_round_trip(wh: Warehouse) -> None:
+    # PostgreSQL's binary COPY counts days and microseconds from 2000-01-01: values before it are negative.
+    rows = [
+        {
+            "group_id": f"g{i}",
+            "start_date": day,
+            "refreshed_at": stamp,
+            "total_amount": amount,
+        }
+        for i, (day, stamp, amount) in enumerate(
+            [
+                (dt.date(1969, 12, 31), dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), -0.5),
+                (dt.date(2000, 1, 1), dt.datetime(2000, 1, 1, tzinfo=UTC), 0.0),
+                (dt.date(2099, 12, 31), dt.datetime(2262, 4, 11, 0, 0, 0, 1, tzinfo=UTC), 1e300),
+            ]
+        )
+    ]
+    wh.upsert("recurring_groups", rows)
+    frame = wh.read_frame("recurring_groups").set_index("group_id").sort_index()
+    assert list(frame["start_date"]) == [r["start_date"] for r in rows]
+    assert [t.to_pydatetime() for t in frame["refreshed_at"]] == [r["refreshed_at"] for r in rows]
+    assert list(frame["total_amount"]) == [r["total_amount"] for r in rows]
+
+
 def test_json_and_nested_values_are_stored_as_json_text(wh: Warehouse) -> None:
     rows = [
         {
