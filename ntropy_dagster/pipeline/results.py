@@ -142,13 +142,11 @@ def _table(columns: dict[str, list[Any]], constants: Mapping[str, Any], count: i
 
 def _dates(values: pa.Array) -> pa.Array:
     """Dates as ``date32``: ISO text and dates by Arrow, other spellings (e.g. ``20240102``) by pandas."""
-    if pa.types.is_string(values.type) or pa.types.is_null(values.type):
-        try:
-            return pc.cast(values, pa.date32())
-        except pa.ArrowInvalid:
-            parsed = pd.to_datetime(pd.Series(values.to_pylist(), dtype=object)).dt.date
-            return pa.array(parsed, pa.date32(), from_pandas=True)
-    return pc.cast(values, pa.date32())
+    try:
+        return pc.cast(values, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed = pd.to_datetime(pd.Series(values.to_pylist(), dtype=object)).dt.date
+        return pa.array(parsed, pa.date32(), from_pandas=True)
 
 
 def _columns(

@@ -52,8 +52,8 @@ def _duckdb_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # DuckDB checkpoints when its WAL passes 16 MB, i.e. after nearly every batch-sized upsert of
-        # enriched rows; each checkpoint rewrites the table's changed row groups (half the cost of a
-        # write). Checkpoint at 1 GB instead, and always when the last connection closes.
+        # enriched rows (25k-row upserts: 57k rows/s with, 82-95k without). Checkpoint at 1 GB
+        # instead; DuckDB also checkpoints when the database closes.
         dbapi_connection.execute("SET checkpoint_threshold = '1GB'")
 
     return engine
