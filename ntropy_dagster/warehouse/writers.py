@@ -159,14 +159,14 @@ def write_duckdb(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequen
     view = f"ntropy_stage_{uuid.uuid4().hex}"
     names = chunk.column_names
     columns = _column_list(conn, names)
-    stored_key = f"EXISTS (SELECT 1 FROM {target} AS t WHERE {_key_match(conn, keys, 't', 's')})"
+    match = _key_match(conn, keys, "t", "s")
+    stored_key = f"EXISTS (SELECT 1 FROM {target} AS t WHERE {match})"
     updates = [c for c in names if c not in keys]
     raw.register(view, chunk)
     try:
         stored = raw.execute(f"SELECT count(*) FROM {view} AS s WHERE {stored_key}").fetchone()[0]
         if stored and updates:
             sets = ", ".join(f"{_quote(conn, c)} = s.{_quote(conn, c)}" for c in updates)
-            match = _key_match(conn, keys, "t", "s")
             raw.execute(f"UPDATE {target} AS t SET {sets} FROM {view} AS s WHERE {match}")
         if stored < chunk.num_rows:
             new_only = f" WHERE NOT {stored_key}" if stored else ""
