@@ -37,11 +37,11 @@ import pandas as pd
 from warehouse_upsert import warehouse_url  # the sibling script (benchmarks/ is on sys.path)
 
 from ntropy_dagster.client import MAX_BATCH_SIZE, NtropyClient
-from ntropy_dagster.pipeline.inputs import ValidatedInput, validate_transactions
-from ntropy_dagster.pipeline.results import flatten_results
+from ntropy_dagster.core.results import flatten_results
+from ntropy_dagster.core.validation import ValidatedInput, validate_transactions
+from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.sandbox.enrichment.engine import EnrichmentEngine
 from ntropy_dagster.sandbox.synthetic import synthetic_transactions
-from ntropy_dagster.warehouse import Warehouse
 
 DAY = dt.date(2025, 1, 15)
 PARTITION = DAY.isoformat()

@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from ntropy_dagster.warehouse import Warehouse
-from ntropy_dagster.warehouse.synthetic import enriched_frame
+from ntropy_dagster.core.warehouse import Warehouse
+from ntropy_dagster.core.warehouse.synthetic import enriched_frame
 
 TABLE = "enriched_transactions"
 

@@ -13,30 +13,31 @@ from typing import TYPE_CHECKING, Any
 from ntropy_dagster._version import __version__
 
 if TYPE_CHECKING:
-    from ntropy_dagster.assets import NTROPY_POOL, NtropyPipeline, PipelineKeys, build_ntropy_assets
-    from ntropy_dagster.component import NtropyEnrichmentComponent
-    from ntropy_dagster.definitions import build_ntropy_definitions
-    from ntropy_dagster.pipeline.inputs import INPUT_COLUMNS, ColumnMapping
-    from ntropy_dagster.pipeline.submit import SubmitOptions
-    from ntropy_dagster.resources import NtropyResource, NtropyWarehouseResource
-    from ntropy_dagster.sensors import build_ntropy_batch_sensor
-    from ntropy_dagster.translator import DagsterNtropyTranslator, NtropyAssetProps
+    from ntropy_dagster.core.options import PipelineOptions, SubmitOptions
+    from ntropy_dagster.core.validation import INPUT_COLUMNS, ColumnMapping
+    from ntropy_dagster.dagster.assets import NTROPY_POOL, NtropyPipeline, PipelineKeys, build_ntropy_assets
+    from ntropy_dagster.dagster.components.component import NtropyEnrichmentComponent
+    from ntropy_dagster.dagster.definitions import build_ntropy_definitions
+    from ntropy_dagster.dagster.resources import NtropyResource, NtropyWarehouseResource
+    from ntropy_dagster.dagster.sensors import build_ntropy_batch_sensor
+    from ntropy_dagster.dagster.translator import DagsterNtropyTranslator, NtropyAssetProps
 
 _LAZY = {
-    "NTROPY_POOL": "ntropy_dagster.assets",
-    "NtropyPipeline": "ntropy_dagster.assets",
-    "PipelineKeys": "ntropy_dagster.assets",
-    "build_ntropy_assets": "ntropy_dagster.assets",
-    "build_ntropy_definitions": "ntropy_dagster.definitions",
-    "INPUT_COLUMNS": "ntropy_dagster.pipeline.inputs",
-    "ColumnMapping": "ntropy_dagster.pipeline.inputs",
-    "SubmitOptions": "ntropy_dagster.pipeline.submit",
-    "NtropyResource": "ntropy_dagster.resources",
-    "NtropyWarehouseResource": "ntropy_dagster.resources",
-    "build_ntropy_batch_sensor": "ntropy_dagster.sensors",
-    "DagsterNtropyTranslator": "ntropy_dagster.translator",
-    "NtropyAssetProps": "ntropy_dagster.translator",
-    "NtropyEnrichmentComponent": "ntropy_dagster.component",
+    "NTROPY_POOL": "ntropy_dagster.dagster.assets",
+    "NtropyPipeline": "ntropy_dagster.dagster.assets",
+    "PipelineKeys": "ntropy_dagster.dagster.assets",
+    "build_ntropy_assets": "ntropy_dagster.dagster.assets",
+    "build_ntropy_definitions": "ntropy_dagster.dagster.definitions",
+    "INPUT_COLUMNS": "ntropy_dagster.core.validation",
+    "ColumnMapping": "ntropy_dagster.core.validation",
+    "SubmitOptions": "ntropy_dagster.core.options",
+    "PipelineOptions": "ntropy_dagster.core.options",
+    "NtropyResource": "ntropy_dagster.dagster.resources",
+    "NtropyWarehouseResource": "ntropy_dagster.dagster.resources",
+    "build_ntropy_batch_sensor": "ntropy_dagster.dagster.sensors",
+    "DagsterNtropyTranslator": "ntropy_dagster.dagster.translator",
+    "NtropyAssetProps": "ntropy_dagster.dagster.translator",
+    "NtropyEnrichmentComponent": "ntropy_dagster.dagster.components.component",
 }
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "NtropyResource",
     "NtropyWarehouseResource",
     "PipelineKeys",
+    "PipelineOptions",
     "SubmitOptions",
     "__version__",
     "build_ntropy_assets",

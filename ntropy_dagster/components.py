@@ -1,11 +1,10 @@
-"""The ``dg`` registry module: the components ``dg list components`` shows for ntropy-dagster.
+"""The ``dg`` registry module: the component type users name in ``defs.yaml``.
 
-Registered under the ``dagster_dg_cli.registry_modules`` entry point. It imports the components
-eagerly because the registry lists a module's attributes, and :mod:`ntropy_dagster` exports lazily.
+``type: ntropy_dagster.components.NtropyEnrichmentComponent``. Registered under the
+``dagster_dg_cli.registry_modules`` entry point; the component itself lives in
+:mod:`ntropy_dagster.dagster.components`.
 """
 
-from __future__ import annotations
-
-from ntropy_dagster.component import NtropyEnrichmentComponent
+from ntropy_dagster.dagster.components import NtropyEnrichmentComponent
 
 __all__ = ["NtropyEnrichmentComponent"]

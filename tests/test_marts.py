@@ -1,4 +1,4 @@
-"""Tests for the pure mart derivations in :mod:`ntropy_dagster.marts`."""
+"""Tests for the pure mart derivations in :mod:`ntropy_dagster.core.marts`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ntropy_dagster.marts import (
+from ntropy_dagster.core.marts import (
     INCOME_TRANSACTION_COLUMNS,
     PERIOD_DAYS,
     PERIODICITIES,

@@ -81,3 +81,24 @@ def test_module_level_imports_outside_the_sandbox_come_with_a_plain_install() ->
                 if not dists & core:
                     missing.append(f"{path.relative_to(package_dir)}: {module}")
     assert not missing, missing
+
+
+def test_the_core_never_imports_dagster() -> None:
+    """The layering rule: client and core do the work without Dagster; only ntropy_dagster.dagster wires it."""
+    package_dir = Path(ntropy_dagster.__file__).parent
+    core_modules = sorted(
+        ".".join(("ntropy_dagster", *path.relative_to(package_dir).with_suffix("").parts)).removesuffix(
+            ".__init__"
+        )
+        for layer in ("client", "core")
+        for path in (package_dir / layer).rglob("*.py")
+    )
+    assert "ntropy_dagster.core.submission" in core_modules
+    code = (
+        "import importlib, sys\n"
+        f"for name in {core_modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m == 'dagster' or m.startswith('dagster.'))\n"
+        "assert not bad, bad[:5]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

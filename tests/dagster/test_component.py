@@ -16,7 +16,7 @@ import pytest
 from dagster.components.testing import create_defs_folder_sandbox
 
 from ntropy_dagster import NtropyResource, NtropyWarehouseResource
-from ntropy_dagster.components import NtropyEnrichmentComponent
+from ntropy_dagster.dagster.components import NtropyEnrichmentComponent
 from tests.dagster.conftest import history, query
 
 TYPE_NAME = "ntropy_dagster.components.NtropyEnrichmentComponent"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from ntropy_dagster.client import TransactionInput
-from ntropy_dagster.pipeline.inputs import ColumnMapping, validate_transactions
+from ntropy_dagster.core.validation import ColumnMapping, validate_transactions
 
 GOOD = {
     "id": "t1",

@@ -7,9 +7,9 @@ import dagster as dg
 import pytest
 
 from ntropy_dagster.client import NtropyClient
-from ntropy_dagster.pipeline.ledger import SubmissionLedger
+from ntropy_dagster.core.ledger import SubmissionLedger
+from ntropy_dagster.dagster.sensors import build_ntropy_batch_sensor
 from ntropy_dagster.sandbox import SandboxConfig, run_sandbox
-from ntropy_dagster.sensors import build_ntropy_batch_sensor
 from tests.dagster.conftest import API_KEY, history, make_defs, query, run_selection, tick
 
 JANUARY = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-01-29")

@@ -4,11 +4,12 @@ import time
 from typing import Any
 
 from ntropy_dagster.client import NtropyClient
-from ntropy_dagster.pipeline.inputs import validate_transactions
-from ntropy_dagster.pipeline.ledger import SubmissionLedger
-from ntropy_dagster.pipeline.submit import SubmitOptions, submit_partition
+from ntropy_dagster.core.ledger import SubmissionLedger
+from ntropy_dagster.core.options import SubmitOptions
+from ntropy_dagster.core.submission import submit_partition
+from ntropy_dagster.core.validation import validate_transactions
+from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.sandbox import SandboxConfig, run_sandbox
-from ntropy_dagster.warehouse import Warehouse
 from tests.dagster.conftest import API_KEY, history
 
 

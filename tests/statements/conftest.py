@@ -14,8 +14,12 @@ import httpx
 import pandas as pd
 
 from ntropy_dagster import build_ntropy_assets
+from ntropy_dagster.dagster.statements import (
+    PARTITIONS_NAME,
+    BankStatementPipeline,
+    build_bank_statement_assets,
+)
 from ntropy_dagster.sandbox.statements import StatementSpec, StatementTransactionSpec, random_statement_spec
-from ntropy_dagster.statements import PARTITIONS_NAME, BankStatementPipeline, build_bank_statement_assets
 from tests.dagster.conftest import ntropy_resource, warehouse_resource
 
 SALARY = Decimal("2450.00")

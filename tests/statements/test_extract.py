@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 
 from ntropy_dagster.client.models import BankStatementResults, StatementInfo
-from ntropy_dagster.pipeline.inputs import validate_transactions
-from ntropy_dagster.sandbox.statements import make_statement_pdf, parse_statement, random_statement_spec
-from ntropy_dagster.sandbox.statements import verify_statement as sandbox_verify
-from ntropy_dagster.statements import derive_account_holder_id, mask_account_number
-from ntropy_dagster.statements.extract import (
+from ntropy_dagster.core.statements.extract import (
     enrichment_frame,
     extract_statement,
     reconciliation,
     verify_columns,
 )
+from ntropy_dagster.core.validation import validate_transactions
+from ntropy_dagster.dagster.statements import derive_account_holder_id, mask_account_number
+from ntropy_dagster.sandbox.statements import make_statement_pdf, parse_statement, random_statement_spec
+from ntropy_dagster.sandbox.statements import verify_statement as sandbox_verify
 
 
 @pytest.mark.parametrize(

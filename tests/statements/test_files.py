@@ -10,17 +10,17 @@ import dagster as dg
 import fsspec
 import pytest
 
-from ntropy_dagster.resources import NtropyResource, NtropyWarehouseResource
-from ntropy_dagster.sandbox.statements import make_corrupt_pdf, make_png_bytes, make_statement_pdf
-from ntropy_dagster.statements import (
+from ntropy_dagster.core.statements.files import content_hash_of
+from ntropy_dagster.core.statements.state import DISCOVERED, StatementState
+from ntropy_dagster.dagster.resources import NtropyResource, NtropyWarehouseResource
+from ntropy_dagster.dagster.statements import (
     PARTITIONS_NAME,
     StatementFolder,
     build_bank_statement_assets,
     check_statement_bytes,
     statement_partition_key,
 )
-from ntropy_dagster.statements.files import content_hash_of
-from ntropy_dagster.statements.state import DISCOVERED, StatementState
+from ntropy_dagster.sandbox.statements import make_corrupt_pdf, make_png_bytes, make_statement_pdf
 from tests.statements.conftest import evaluate_sensor
 
 PDF = make_statement_pdf(seed=3)

@@ -14,6 +14,9 @@ import orjson
 import pandas as pd
 import pytest
 
+from ntropy_dagster.core.statements.files import content_hash_of
+from ntropy_dagster.core.statements.state import StatementState
+from ntropy_dagster.dagster.statements import statement_partition_key
 from ntropy_dagster.sandbox import SandboxConfig, run_sandbox
 from ntropy_dagster.sandbox.statements import (
     StatementSpec,
@@ -22,9 +25,6 @@ from ntropy_dagster.sandbox.statements import (
     make_statement_pdf,
     random_statement_spec,
 )
-from ntropy_dagster.statements import statement_partition_key
-from ntropy_dagster.statements.files import content_hash_of
-from ntropy_dagster.statements.state import StatementState
 from tests.dagster.conftest import API_KEY, query
 from tests.statements.conftest import (
     DISCOVERY,

@@ -8,12 +8,12 @@ from pathlib import Path
 import dagster as dg
 import httpx
 
-from ntropy_dagster.pipeline.ledger import utcnow
+from ntropy_dagster.core.clock import utcnow
+from ntropy_dagster.core.statements.files import content_hash_of
+from ntropy_dagster.core.statements.state import PROCESSING, UPLOADING, StatementState
+from ntropy_dagster.dagster.statements import statement_partition_key
 from ntropy_dagster.sandbox import SandboxConfig, run_sandbox
 from ntropy_dagster.sandbox.statements import make_statement_pdf
-from ntropy_dagster.statements import statement_partition_key
-from ntropy_dagster.statements.files import content_hash_of
-from ntropy_dagster.statements.state import PROCESSING, UPLOADING, StatementState
 from tests.dagster.conftest import API_KEY, ntropy_resource
 from tests.statements.conftest import (
     DISCOVERY,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ntropy_dagster.warehouse import Warehouse
+from ntropy_dagster.core.warehouse import Warehouse
 
 PG_URL = os.environ.get("NTROPY_DAGSTER_TEST_PG_URL")
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ntropy_dagster.pipeline.results import ENRICHED_COLUMNS, flatten_results
+from ntropy_dagster.core.results import ENRICHED_COLUMNS, flatten_results
 
 WHEN = dt.datetime(2024, 3, 4, 5, 6, 7, 890123, tzinfo=dt.timezone.utc)
 

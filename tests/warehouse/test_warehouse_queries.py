@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ntropy_dagster.warehouse import Warehouse
-from ntropy_dagster.warehouse.synthetic import enriched_frame
+from ntropy_dagster.core.warehouse import Warehouse
+from ntropy_dagster.core.warehouse.synthetic import enriched_frame
 
 
 def _two_partitions(wh: Warehouse) -> None:

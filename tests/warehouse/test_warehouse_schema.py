@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from ntropy_dagster.warehouse import TABLE_NAMES, Warehouse
-from ntropy_dagster.warehouse.synthetic import enriched_frame
+from ntropy_dagster.core.warehouse import TABLE_NAMES, Warehouse
+from ntropy_dagster.core.warehouse.synthetic import enriched_frame
 
 
 def _db_columns(wh: Warehouse, logical: str) -> list[str]:

@@ -11,9 +11,9 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from ntropy_dagster.warehouse import Warehouse
-from ntropy_dagster.warehouse.frames import iter_chunks
-from ntropy_dagster.warehouse.synthetic import enriched_frame
+from ntropy_dagster.core.warehouse import Warehouse
+from ntropy_dagster.core.warehouse.frames import iter_chunks
+from ntropy_dagster.core.warehouse.synthetic import enriched_frame
 
 ROWS = 20_000
 UTC = dt.timezone.utc

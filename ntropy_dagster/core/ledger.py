@@ -1,0 +1,272 @@
+"""The durable record of what was submitted to Ntropy: one row per (partition, content hash, chunk).
+
+It lives in the warehouse (table ``<prefix>batches``), never in process memory, so a run on another
+process, the sensor daemon and a re-run after a crash all see the same state. The life of a row:
+
+``submitting`` (written *before* the POST) -> ``processing`` (batch id recorded) -> ``completed`` |
+``error`` (remote status) -> ``failed`` (error and out of resubmission attempts). ``enriched_at`` is
+set once the enriched table holds the results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ntropy_dagster.core.clock import utcnow
+from ntropy_dagster.core.warehouse import Warehouse
+
+SUBMITTING = "submitting"
+PROCESSING = "processing"
+COMPLETED = "completed"
+ERROR = "error"
+FAILED = "failed"
+FINISHED_STATES = frozenset({COMPLETED, FAILED})
+#: Partition key recorded for unpartitioned pipelines.
+UNPARTITIONED = "__all__"
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One submitted (or about to be submitted) chunk of a partition."""
+
+    partition_key: str
+    content_hash: str
+    chunk_index: int
+    chunk_hash: str
+    batch_id: str | None
+    status: str
+    progress: int
+    total: int
+    attempt: int
+    submitted_at: dt.datetime | None
+    error_message: str | None
+    enriched_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ReadyPartition:
+    """A partition whose latest submission has finished remotely and is not enriched yet."""
+
+    partition_key: str
+    content_hash: str
+    batch_ids: tuple[str, ...]
+    failed_batch_ids: tuple[str, ...]
+
+
+class SubmissionLedger:
+    """Reads and writes the batches table of a :class:`~ntropy_dagster.core.warehouse.Warehouse`."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self._wh = warehouse
+
+    @property
+    def _t(self) -> sa.Table:
+        return self._wh.tables.batches
+
+    def _rows(self, where: sa.ColumnElement[bool] | None = None, limit: int | None = None) -> list[LedgerRow]:
+        t = self._t
+        query = sa.select(*(t.c[name] for name in LedgerRow.__dataclass_fields__))
+        if where is not None:
+            query = query.where(where)
+        query = query.order_by(t.c.submitted_at, t.c.partition_key, t.c.chunk_index)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._wh.engine.connect() as conn:
+            return [LedgerRow(**_aware(dict(r._mapping))) for r in conn.execute(query)]
+
+    def chunks(self, partition_key: str, content_hash: str) -> dict[int, LedgerRow]:
+        """The chunks recorded for one submission, by chunk index."""
+        t = self._t
+        rows = self._rows((t.c.partition_key == partition_key) & (t.c.content_hash == content_hash))
+        return {row.chunk_index: row for row in rows}
+
+    def latest(self, partition_key: str) -> list[LedgerRow]:
+        """The chunks of the most recent submission of a partition (empty if never submitted)."""
+        t = self._t
+        with self._wh.engine.connect() as conn:
+            content_hash = conn.execute(
+                sa.select(t.c.content_hash)
+                .where(t.c.partition_key == partition_key)
+                .order_by(t.c.submitted_at.desc())
+                .limit(1)
+            ).scalar()
+        if content_hash is None:
+            return []
+        return sorted(self.chunks(partition_key, content_hash).values(), key=lambda r: r.chunk_index)
+
+    def with_status(self, statuses: Iterable[str], limit: int | None = None) -> list[LedgerRow]:
+        """Rows in any of ``statuses``, oldest submission first."""
+        return self._rows(self._t.c.status.in_(list(statuses)), limit=limit)
+
+    def known_batch_ids(self) -> set[str]:
+        """Every batch id the ledger has recorded."""
+        t = self._t
+        with self._wh.engine.connect() as conn:
+            return {r[0] for r in conn.execute(sa.select(t.c.batch_id).where(t.c.batch_id.is_not(None)))}
+
+    def record_intent(
+        self,
+        *,
+        partition_key: str,
+        content_hash: str,
+        chunk_index: int,
+        chunk_hash: str,
+        total: int,
+        attempt: int,
+        run_id: str | None,
+    ) -> None:
+        """Write the chunk as ``submitting`` before the POST, so a crash after it can be resumed."""
+        now = utcnow()
+        self._wh.upsert(
+            "batches",
+            [
+                {
+                    "partition_key": partition_key,
+                    "content_hash": content_hash,
+                    "chunk_index": chunk_index,
+                    "chunk_hash": chunk_hash,
+                    "batch_id": None,
+                    "status": SUBMITTING,
+                    "progress": 0,
+                    "total": total,
+                    "attempt": attempt,
+                    "submitted_at": now,
+                    "updated_at": now,
+                    "completed_at": None,
+                    "error_message": None,
+                    "request_id": None,
+                    "run_id": run_id,
+                    "enriched_at": None,
+                }
+            ],
+        )
+
+    def record_batch(
+        self,
+        row: LedgerRow | tuple[str, str, int],
+        *,
+        batch_id: str,
+        status: str,
+        progress: int,
+        total: int,
+        request_id: str | None = None,
+    ) -> None:
+        """Attach the remote batch id to a chunk (after submitting or adopting it)."""
+        key = (row.partition_key, row.content_hash, row.chunk_index) if isinstance(row, LedgerRow) else row
+        self._update_key(
+            key,
+            batch_id=batch_id,
+            status=status,
+            progress=progress,
+            total=total,
+            request_id=request_id,
+            completed_at=utcnow() if status == COMPLETED else None,
+        )
+
+    def update_status(
+        self, batch_id: str, *, status: str, progress: int, error_message: str | None = None
+    ) -> None:
+        """Record a batch's remote status (from the sensor or a blocking wait)."""
+        t = self._t
+        values: dict[str, object] = {"status": status, "progress": progress, "updated_at": utcnow()}
+        if status == COMPLETED:
+            values["completed_at"] = utcnow()
+        if error_message is not None:
+            values["error_message"] = error_message
+        with self._wh.begin() as conn:
+            conn.execute(sa.update(t).where(t.c.batch_id == batch_id).values(**values))
+
+    def mark_failed(self, row: LedgerRow, message: str) -> None:
+        """Give up on a chunk whose batch errored more times than allowed."""
+        self._update_key(
+            (row.partition_key, row.content_hash, row.chunk_index), status=FAILED, error_message=message
+        )
+
+    def mark_enriched(self, partition_key: str, content_hash: str) -> None:
+        """Record that the enriched table holds this submission's results."""
+        t = self._t
+        with self._wh.begin() as conn:
+            conn.execute(
+                sa.update(t)
+                .where((t.c.partition_key == partition_key) & (t.c.content_hash == content_hash))
+                .values(enriched_at=utcnow())
+            )
+
+    def ready_partitions(self, limit: int | None = None) -> list[ReadyPartition]:
+        """Latest submissions whose chunks all finished (completed or failed) and are not enriched."""
+        t = self._t
+        latest = (
+            sa.select(t.c.partition_key, sa.func.max(t.c.submitted_at).label("latest_at"))
+            .group_by(t.c.partition_key)
+            .subquery()
+        )
+        latest_hash = (
+            sa.select(t.c.partition_key, t.c.content_hash)
+            .join(
+                latest,
+                (t.c.partition_key == latest.c.partition_key) & (t.c.submitted_at == latest.c.latest_at),
+            )
+            .distinct()
+            .subquery()
+        )
+        unfinished = sa.func.sum(sa.case((t.c.status.in_(list(FINISHED_STATES)), 0), else_=1))
+        query = (
+            sa.select(t.c.partition_key, t.c.content_hash)
+            .join(
+                latest_hash,
+                (t.c.partition_key == latest_hash.c.partition_key)
+                & (t.c.content_hash == latest_hash.c.content_hash),
+            )
+            .group_by(t.c.partition_key, t.c.content_hash)
+            .having((unfinished == 0) & (sa.func.count(t.c.enriched_at) == 0))
+            .order_by(t.c.partition_key)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self._wh.engine.connect() as conn:
+            keys = [(r[0], r[1]) for r in conn.execute(query)]
+        ready = []
+        for partition_key, content_hash in keys:
+            rows = sorted(self.chunks(partition_key, content_hash).values(), key=lambda r: r.chunk_index)
+            ready.append(
+                ReadyPartition(
+                    partition_key,
+                    content_hash,
+                    tuple(r.batch_id for r in rows if r.status == COMPLETED and r.batch_id),
+                    tuple(r.batch_id for r in rows if r.status == FAILED and r.batch_id),
+                )
+            )
+        return ready
+
+    def _update_key(self, key: tuple[str, str, int], **values: object) -> None:
+        t = self._t
+        partition_key, content_hash, chunk_index = key
+        values["updated_at"] = utcnow()
+        with self._wh.begin() as conn:
+            conn.execute(
+                sa.update(t)
+                .where(
+                    (t.c.partition_key == partition_key)
+                    & (t.c.content_hash == content_hash)
+                    & (t.c.chunk_index == chunk_index)
+                )
+                .values(**values)
+            )
+
+
+def _aware(values: dict[str, object]) -> dict[str, object]:
+    """SQLite hands timestamps back naive; they were written in UTC."""
+    for key in ("submitted_at", "enriched_at"):
+        value = values.get(key)
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            values[key] = value.replace(tzinfo=dt.timezone.utc)
+    return values
+
+
+def batch_ids(rows: Sequence[LedgerRow]) -> list[str]:
+    """The batch ids recorded on ``rows`` (chunks still ``submitting`` have none)."""
+    return [r.batch_id for r in rows if r.batch_id]

@@ -1,0 +1,67 @@
+"""Every setting of the enrichment pipeline, with its default, in one frozen object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ntropy_dagster.client import MAX_BATCH_SIZE
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """How partitions are submitted, waited for, checked and turned into marts.
+
+    Attributes:
+        batch_size: transactions per batch (1 to 24,960, the API's limit).
+        max_attempts: submissions of a chunk whose batch ended in ``error`` before it is marked failed.
+        max_in_flight: batches processing at once for this API key (the API allows 10 enrichment
+            operations per key); the submitter waits for a free slot.
+        slot_timeout: seconds the submitter waits for a free slot.
+        priority: the batches' ``priority`` on the API.
+        blocking_timeout: seconds a blocking step (blocking mode, bank statements) waits for its remote work.
+        poll_interval: seconds between status polls inside a blocking step.
+        error_rate_threshold: per-item error rate above which the ``item_error_rate`` check fails.
+        marts_as_of: ``"data"``: recurring groups are active relative to the account holder's latest
+            transaction; ``"today"``: relative to the run date.
+        sensor_interval_seconds: seconds between ticks of the batch and statement-status sensors.
+        discovery_interval_seconds: seconds between ticks of the statement discovery sensor.
+        tick_budget_seconds: time a sensor tick spends polling before it carries on at the next tick
+            (Dagster stops a tick after 60 s; the default leaves 20 s of margin).
+    """
+
+    batch_size: int = MAX_BATCH_SIZE
+    max_attempts: int = 3
+    max_in_flight: int = 10
+    slot_timeout: float = 3600.0
+    priority: str = "default"
+    blocking_timeout: float = 3600.0
+    poll_interval: float = 2.0
+    error_rate_threshold: float = 0.05
+    marts_as_of: Literal["data", "today"] = "data"
+    sensor_interval_seconds: int = 30
+    discovery_interval_seconds: int = 60
+    tick_budget_seconds: float = 40.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {self.batch_size}")
+        for name in (
+            "max_attempts",
+            "max_in_flight",
+            "sensor_interval_seconds",
+            "discovery_interval_seconds",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("slot_timeout", "blocking_timeout", "poll_interval", "tick_budget_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0 <= self.error_rate_threshold <= 1:
+            raise ValueError(f"error_rate_threshold must be between 0 and 1, got {self.error_rate_threshold}")
+        if self.marts_as_of not in ("data", "today"):
+            raise ValueError(f"marts_as_of must be 'data' or 'today', got {self.marts_as_of!r}")
+
+
+#: The name the submission settings had before every setting moved into :class:`PipelineOptions`.
+SubmitOptions = PipelineOptions

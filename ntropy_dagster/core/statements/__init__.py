@@ -1,0 +1,1 @@
+"""The bank-statement path without Dagster: statement files, their durable state, upload and extraction."""

@@ -1,0 +1,43 @@
+"""Standalone check over every statement: none is stuck rejected or failed."""
+
+# No `from __future__ import annotations`: Dagster reads the `context` annotations at definition time.
+
+from typing import Any
+
+import dagster as dg
+from dagster import AssetCheckExecutionContext
+
+from ntropy_dagster.core.statements.state import ERROR, REJECTED, StatementState
+from ntropy_dagster.dagster.statements.options import BankStatementOptions
+
+#: At most this many failed statements are listed in the check's metadata.
+MAX_LISTED = 50
+
+
+def build_statements_processed_check(opts: BankStatementOptions) -> dg.AssetChecksDefinition:
+    """A check on ``bank_statement_transactions`` that fails while any statement is rejected or failed,
+    listing each with its code and message (delete or replace the file, then its partition, to clear it)."""
+
+    @dg.asset_check(
+        asset=opts.keys.transactions,
+        name="all_statements_processed",
+        description="No statement file was rejected before upload or failed on Ntropy.",
+        required_resource_keys={opts.warehouse_resource_key},
+    )
+    def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        warehouse = getattr(context.resources, opts.warehouse_resource_key).get_warehouse()
+        warehouse.ensure_schema()
+        state = StatementState(warehouse)
+        failed = [r for r in state.all() if r.status in (REJECTED, ERROR)]
+        listed: dict[str, Any] = {
+            r.statement_key: f"{r.status}: {r.error_code}: {r.error_message}" for r in failed[:MAX_LISTED]
+        }
+        return dg.AssetCheckResult(
+            passed=not failed,
+            # A warning: each failed statement already failed its own run or upload check.
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{len(failed)} statement(s) rejected or failed" if failed else None,
+            metadata={"failed_statements": dg.MetadataValue.json(listed), "failed_count": len(failed)},
+        )
+
+    return _check
