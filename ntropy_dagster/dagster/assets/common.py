@@ -1,16 +1,15 @@
 """What every ntropy-dagster asset module shares: the pool, metadata helpers, API-error mapping."""
 
 # No `from __future__ import annotations`: Dagster inspects the annotations of decorated functions.
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from ntropy_dagster.client import APIError
 from ntropy_dagster.core.ledger import UNPARTITIONED
 from ntropy_dagster.core.warehouse import Warehouse
+from ntropy_dagster.dagster.failures import step_failures
 
 #: The Dagster concurrency pool every API-calling step declares. Match the API's per-key limit with
 #: ``dagster instance concurrency set ntropy_api 10``.
@@ -46,21 +45,8 @@ def table_metadata(warehouse: Warehouse, logical: str, row_count: int, **extra: 
     }
 
 
-@contextmanager
-def api_failures() -> Iterator[None]:
-    """Turn an Ntropy API error into a Dagster Failure whose metadata shows status and request id."""
-    try:
-        yield
-    except APIError as exc:
-        raise dg.Failure(
-            description=str(exc),
-            metadata={
-                "ntropy/status_code": exc.status_code,
-                "ntropy/request_id": exc.request_id or "",
-                "ntropy/method": exc.method or "",
-                "ntropy/path": exc.path or "",
-            },
-        ) from exc
+#: The name :func:`~ntropy_dagster.dagster.failures.step_failures` had when it covered API errors only.
+api_failures = step_failures
 
 
 def op_name(key: dg.AssetKey) -> str:
