@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the lint and the default test suite (everything but the slow end-to-end scenarios).
+# Run the lint, the type checker and the default test suite (everything but the slow end-to-end scenarios).
 # PostgreSQL tests run when NTROPY_DAGSTER_TEST_PG_URL points at a server (.ci/run starts one).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m slow` for the slow suite.
 set -euo pipefail
@@ -8,6 +8,7 @@ source "$root/scripts/bootstrap.sh"
 cd "$root"
 ruff check .
 ruff format --check .
+mypy  # what and how strictly: [tool.mypy] in pyproject.toml
 if [ "$#" -eq 0 ]; then
   set -- -m "not slow"
 fi

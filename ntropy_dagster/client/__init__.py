@@ -11,7 +11,9 @@ Imports neither dagster, sqlalchemy nor pandas::
             records = client.batches.results_records(batch.id)
 
 :class:`AsyncNtropyClient` has the same surface, awaited. Failures raise the typed errors of
-:mod:`ntropy_dagster.client.errors`; retries follow :class:`RetryPolicy`.
+:mod:`ntropy_dagster.client.errors`, all :class:`NtropyError`; every failed call (an error status, no
+response, a response that does not parse) is an :class:`APIError` with its method, path and request id.
+Retries follow :class:`RetryPolicy`.
 """
 
 from __future__ import annotations
@@ -45,12 +47,15 @@ from ntropy_dagster.client.errors import (
 from ntropy_dagster.client.models import (
     WEBHOOK_EVENTS,
     AccountHolder,
+    AccountHolderType,
     BankStatementAccount,
     BankStatementJob,
     BankStatementResults,
     BankStatementTransaction,
     Batch,
+    BatchPriority,
     BatchResults,
+    BatchStatus,
     CategorySet,
     EnrichedTransaction,
     Entity,
@@ -78,6 +83,7 @@ __all__ = [
     "APIResponseValidationError",
     "APITimeoutError",
     "AccountHolder",
+    "AccountHolderType",
     "AsyncNtropyClient",
     "AsyncPaginator",
     "AuthenticationError",
@@ -89,7 +95,9 @@ __all__ = [
     "BankStatementTransaction",
     "Batch",
     "BatchFailedError",
+    "BatchPriority",
     "BatchResults",
+    "BatchStatus",
     "CategorySet",
     "ConflictError",
     "EnrichedTransaction",

@@ -248,7 +248,7 @@ class ClientCore:
             try:
                 response = yield SendRequest(request)
             except httpx.TransportError as exc:
-                error: NtropyError = self._connection_error(spec, request_id, exc)
+                error: APIError = self._connection_error(spec, request_id, exc)
                 self._log(spec, type(exc).__name__, request_id, attempt, started)
                 retryable = spec.is_idempotent or request_was_not_sent(exc)
                 delay = policy.backoff(attempt) if retryable else None
@@ -327,7 +327,11 @@ class ClientCore:
             else:
                 detail = f"{type(exc).__name__}: {exc}"
             raise APIResponseValidationError(
-                detail, method=spec.method, path=spec.path, request_id=response_id
+                detail,
+                method=spec.method,
+                path=spec.path,
+                request_id=response_id,
+                status_code=response.status_code,
             ) from exc
 
     def poll(

@@ -6,7 +6,7 @@ from functools import cached_property
 
 from typing_extensions import Self
 
-from ntropy_dagster.client._base import AsyncClientBase, SyncClientBase
+from ntropy_dagster.client._base import AsyncClientBase, ClientCore, SyncClientBase
 from ntropy_dagster.client.resources import (
     AccountHolders,
     BankStatements,
@@ -22,8 +22,13 @@ from ntropy_dagster.client.resources import (
 __all__ = ["AsyncNtropyClient", "NtropyClient"]
 
 
-class _Resources:
-    """The resource attributes, defined once for both clients (each resource is bound to ``self``)."""
+class _Resources(ClientCore):
+    """The resource attributes, defined once for both clients (each resource is bound to ``self``).
+
+    A :class:`ClientCore` itself, so that ``Self`` (the concrete client) is a valid client type of a
+    resource; the concrete clients add the sync or async driver (``class NtropyClient(_Resources,
+    SyncClientBase)``).
+    """
 
     @cached_property
     def transactions(self) -> Transactions[Self]:

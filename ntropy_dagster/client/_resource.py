@@ -62,7 +62,8 @@ class endpoint(Generic[P, T]):
 
     def __init__(self, build: Callable[Concatenate[Any, P], Op[T]]) -> None:
         self._build = build
-        functools.update_wrapper(self, build)
+        # typeshed types the wrapper as a callable; a descriptor takes the name and docstring just as well.
+        functools.update_wrapper(self, build)  # type: ignore[arg-type]
 
     @overload
     def __get__(self, obj: None, owner: type | None = None) -> endpoint[P, T]: ...
@@ -90,7 +91,8 @@ class paginated(Generic[P, T]):
 
     def __init__(self, build: Callable[Concatenate[Any, P], PageRequest[T]]) -> None:
         self._build = build
-        functools.update_wrapper(self, build)
+        # typeshed types the wrapper as a callable; a descriptor takes the name and docstring just as well.
+        functools.update_wrapper(self, build)  # type: ignore[arg-type]
 
     @overload
     def __get__(self, obj: None, owner: type | None = None) -> paginated[P, T]: ...

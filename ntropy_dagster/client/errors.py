@@ -1,8 +1,22 @@
 """Exceptions raised by the Ntropy client.
 
-Every error derives from :class:`NtropyError`. HTTP errors are :class:`APIError` subclasses named after the
-status code; they carry the status, method, path, parsed body and the request id so a failure can be traced
-in Ntropy's logs. Transport failures are :class:`APIConnectionError` / :class:`APITimeoutError`.
+Every error derives from :class:`NtropyError`. Every failure of one API call is an :class:`APIError`
+carrying the method, path and request id, so it can be traced in Ntropy's logs::
+
+    NtropyError
+    ├── APIError                      one API call failed: method, path, request_id, status_code
+    │   ├── BadRequestError ... InternalServerError   an HTTP error status (400, 401, ..., 5xx)
+    │   ├── APIConnectionError        no response: connect/read/protocol error (status_code None)
+    │   │   └── APITimeoutError       no response in time (status_code None)
+    │   └── APIResponseValidationError  a success response that does not parse (its status_code)
+    ├── InputValidationError (also a ValueError)   nothing was sent
+    │   └── TransactionValidationError
+    ├── BatchFailedError, BankStatementFailedError  the remote job ended in ``error``
+    └── WaitTimeoutError (also a TimeoutError)      polling gave up
+
+``except APIError`` catches every failed call; ``status_code is None`` tells a transport failure. The
+pipeline's own errors (:mod:`ntropy_dagster.core.errors`) derive from :class:`NtropyError` too. No
+message or repr contains the API key.
 """
 
 from __future__ import annotations
@@ -79,17 +93,21 @@ def _describe_field_error(item: Any) -> str:
 
 
 class APIError(NtropyError):
-    """The API answered with a non-success HTTP status.
+    """One API call failed: the API answered with a non-success HTTP status, or (subclasses) no answer came
+    or the answer did not parse.
 
-    Attributes: ``status_code``, ``method``, ``path`` (without query string), ``body`` (parsed JSON, or the
-    text when the body is not JSON), ``request_id`` (from the ``X-Request-ID`` response header, else the one
-    we sent) and ``message`` (taken from ``detail``/``details`` in the body).
+    Attributes: ``status_code`` (None when no response arrived: :class:`APIConnectionError`), ``method``,
+    ``path`` (without query string), ``body`` (parsed JSON, or the text when the body is not JSON; None
+    without a response), ``request_id`` (from the ``X-Request-ID`` response header, else the one we sent)
+    and ``message`` (taken from ``detail``/``details`` in the body, or the transport failure).
     """
+
+    status_code: int | None
 
     def __init__(
         self,
         *,
-        status_code: int,
+        status_code: int | None,
         method: str,
         path: str,
         body: Any = None,
@@ -105,11 +123,14 @@ class APIError(NtropyError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        try:
-            reason = HTTPStatus(self.status_code).phrase
-        except ValueError:
-            reason = "HTTP error"
-        text = f"{self.status_code} {reason}: {self.method} {self.path}"
+        if self.status_code is None:
+            text = f"{self.method} {self.path}"
+        else:
+            try:
+                reason = HTTPStatus(self.status_code).phrase
+            except ValueError:
+                reason = "HTTP error"
+            text = f"{self.status_code} {reason}: {self.method} {self.path}"
         if self.message:
             text += f": {self.message}"
         return f"{text} (request id {self.request_id})"
@@ -195,15 +216,14 @@ def error_for_status(status_code: int) -> type[APIError]:
     return _STATUS_ERRORS.get(status_code, APIError)
 
 
-class APIConnectionError(NtropyError):
-    """The request could not be completed at the transport level (connect, read, protocol error)."""
+class APIConnectionError(APIError):
+    """The request could not be completed at the transport level (connect, read, protocol error).
+
+    No response arrived, so ``status_code`` and ``body`` are None; ``message`` names the transport error.
+    """
 
     def __init__(self, message: str, *, method: str, path: str, request_id: str | None = None) -> None:
-        self.method = method
-        self.path = path
-        self.request_id = request_id
-        self.message = message
-        super().__init__(str(self))
+        super().__init__(status_code=None, method=method, path=path, request_id=request_id, message=message)
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}: {self.message} (request id {self.request_id})"
@@ -216,14 +236,32 @@ class APITimeoutError(APIConnectionError):
     """The request timed out (connect, read, write or pool timeout)."""
 
 
-class APIResponseValidationError(NtropyError):
-    """A success response could not be parsed into the expected model."""
+class APIResponseValidationError(APIError):
+    """A success response could not be parsed into the expected model.
 
-    def __init__(self, message: str, *, method: str, path: str, request_id: str | None = None) -> None:
-        self.method = method
-        self.path = path
-        self.request_id = request_id
-        super().__init__(f"{method} {path}: unexpected response: {message} (request id {request_id})")
+    ``status_code`` is the response's (a 2xx); ``message`` says what did not parse.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        request_id: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(
+            status_code=status_code, method=method, path=path, request_id=request_id, message=message
+        )
+
+    def __str__(self) -> str:
+        return (
+            f"{self.method} {self.path}: unexpected response: {self.message} (request id {self.request_id})"
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 class InputValidationError(NtropyError, ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ntropy_dagster.client import MAX_BATCH_SIZE
+from ntropy_dagster.client import MAX_BATCH_SIZE, BatchPriority
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class PipelineOptions:
         max_in_flight: batches processing at once for this API key (the API allows 10 enrichment
             operations per key); the submitter waits for a free slot.
         slot_timeout: seconds the submitter waits for a free slot.
-        priority: the batches' ``priority`` on the API.
+        priority: the batches' ``priority`` on the API (``"default"`` or ``"low"``).
         blocking_timeout: seconds a blocking step (blocking mode, bank statements) waits for its remote work.
         poll_interval: seconds between status polls inside a blocking step.
         error_rate_threshold: per-item error rate above which the ``item_error_rate`` check fails.
@@ -34,7 +34,7 @@ class PipelineOptions:
     max_attempts: int = 3
     max_in_flight: int = 10
     slot_timeout: float = 3600.0
-    priority: str = "default"
+    priority: BatchPriority = "default"
     blocking_timeout: float = 3600.0
     poll_interval: float = 2.0
     error_rate_threshold: float = 0.05

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ntropy_dagster.client import NotFoundError, NtropyClient
+from ntropy_dagster.client import BatchStatus, NotFoundError, NtropyClient
 from ntropy_dagster.core.errors import BatchWaitTimeoutError
 from ntropy_dagster.core.ledger import (
     COMPLETED,
@@ -32,6 +32,8 @@ SINGLE_FETCH_LIMIT = 20
 #: Margin for clock differences between this machine and the API when filtering by created_at.
 CLOCK_SLACK = dt.timedelta(minutes=10)
 LIST_PAGE_SIZE = 1000
+#: The API statuses the list endpoint is asked for, in this order (the ledger uses the same words).
+LISTED_STATUSES: tuple[BatchStatus, ...] = ("completed", "error", "processing")
 
 
 class RemoteStatus(NamedTuple):
@@ -114,7 +116,7 @@ def _fetch_each(client: NtropyClient, batch_ids: list[str]) -> Iterable[RemoteSt
 
 
 def _list_by_status(client: NtropyClient, created_after: dt.datetime) -> Iterable[RemoteStatus]:
-    for status in (COMPLETED, ERROR, PROCESSING):
+    for status in LISTED_STATUSES:
         for batch in client.batches.list(status=status, created_after=created_after, limit=LIST_PAGE_SIZE):
             yield RemoteStatus(batch.id, str(batch.status), batch.progress)
 

@@ -13,7 +13,7 @@ import hashlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import orjson
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from ntropy_dagster._gc import gc_paused
-from ntropy_dagster.client import MAX_BATCH_SIZE, TransactionInput
+from ntropy_dagster.client import MAX_BATCH_SIZE, AccountHolderType, TransactionInput
 
 #: Columns the pipeline reads. The first six are required by the API.
 INPUT_COLUMNS: Mapping[str, str] = {
@@ -38,7 +38,7 @@ INPUT_COLUMNS: Mapping[str, str] = {
     "location_country": "Optional ISO 3166 country code, e.g. US or US-CA.",
 }
 REQUIRED_COLUMNS = ("id", "description", "date", "amount", "entry_type", "currency")
-ACCOUNT_HOLDER_TYPES = ("consumer", "business")
+ACCOUNT_HOLDER_TYPES: tuple[AccountHolderType, ...] = get_args(AccountHolderType)
 
 
 class ColumnMapping(BaseModel):
@@ -83,7 +83,7 @@ class AccountHolderRef:
     """An account holder seen in the raw data."""
 
     id: str
-    type: str
+    type: AccountHolderType
 
 
 @dataclass
@@ -155,7 +155,8 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
     holder_types = raw.cleaned("account_holder_type")
     rejected: list[RejectedRow] = []
     valid: dict[str, int] = {}
-    holders: dict[str, str] = {}
+    accepted: dict[int, TransactionInput] = {}
+    holders: dict[str, AccountHolderType] = {}
     duplicates = 0
     for row_number, tx in enumerate(models):
         if tx is None:
@@ -165,14 +166,15 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
                 for err in errors[row_number]
             )
             continue
-        holder_type = holder_types[row_number] or mapping.default_account_holder_type
-        if tx.account_holder_id is not None and holder_type not in ACCOUNT_HOLDER_TYPES:
+        given_type = holder_types[row_number] or mapping.default_account_holder_type
+        holder_type = _holder_type(given_type)
+        if tx.account_holder_id is not None and holder_type is None:
             rejected.append(
                 RejectedRow(
                     row_number,
                     tx.id,
                     "account_holder_type",
-                    f"must be one of {', '.join(ACCOUNT_HOLDER_TYPES)}, got {holder_type!r}",
+                    f"must be one of {', '.join(ACCOUNT_HOLDER_TYPES)}, got {given_type!r}",
                     raw.json(row_number),
                 )
             )
@@ -191,13 +193,14 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
                 )
             )
         valid[key] = row_number
-        if tx.account_holder_id is not None:
+        accepted[row_number] = tx
+        if tx.account_holder_id is not None and holder_type is not None:
             holders.setdefault(tx.account_holder_id, holder_type)
     kept = [row for _, row in sorted(valid.items())]
     if _submittable_as_is(columns, kept):
         payloads = [candidates[row] for row in kept]
     else:
-        payloads = _TRANSACTIONS.dump_python([models[row] for row in kept], mode="json", exclude_none=True)
+        payloads = _TRANSACTIONS.dump_python([accepted[row] for row in kept], mode="json", exclude_none=True)
     return ValidatedInput(
         payloads=payloads,
         rejected=sorted(rejected, key=lambda r: (r.row_number, r.field)),
@@ -209,6 +212,14 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
 
 #: Validates all candidates in one call (one pydantic call per row costs more than the validation).
 _TRANSACTIONS: TypeAdapter[list[TransactionInput]] = TypeAdapter(list[TransactionInput])
+
+
+def _holder_type(value: object) -> AccountHolderType | None:
+    """``value`` as an account holder type, or None when it is not one."""
+    for holder_type in ACCOUNT_HOLDER_TYPES:
+        if value == holder_type:
+            return holder_type
+    return None
 
 
 def _validate(

@@ -93,6 +93,29 @@ def test_error_message_format_examples() -> None:
     assert "dup" in repr(legacy) and "BadRequestError" in repr(legacy)
 
 
+def test_transport_and_parse_error_message_format() -> None:
+    # Transport and parse failures are APIErrors (one ``except APIError`` per failed call) whose messages
+    # and reprs kept their own format: no status for a call that got no response.
+    refused = APIConnectionError("ConnectError: refused", method="GET", path="/v3/batches/x", request_id="r2")
+    assert isinstance(refused, APIError) and refused.status_code is None and refused.body is None
+    assert str(refused) == "GET /v3/batches/x: ConnectError: refused (request id r2)"
+    assert repr(refused) == f"APIConnectionError({str(refused)!r})"
+    assert refused.args == (str(refused),)
+    slow = APITimeoutError("ReadTimeout: slow", method="POST", path="/v3/batches")
+    assert isinstance(slow, APIConnectionError) and slow.status_code is None
+    assert str(slow) == "POST /v3/batches: ReadTimeout: slow (request id None)"
+    unparsed = APIResponseValidationError(
+        "Batch: id: Field required", method="GET", path="/v3/batches/x", request_id="r3", status_code=200
+    )
+    assert isinstance(unparsed, APIError) and unparsed.status_code == 200
+    assert (
+        str(unparsed) == "GET /v3/batches/x: unexpected response: Batch: id: Field required (request id r3)"
+    )
+    assert repr(unparsed) == f"APIResponseValidationError({str(unparsed)!r})"
+    bare = APIError(status_code=None, method="GET", path="/v3/x", message="no answer", request_id="r4")
+    assert str(bare) == "GET /v3/x: no answer (request id r4)"
+
+
 async def test_422_field_errors(client: Any, fake: FakeNtropy) -> None:
     detail = [
         {
@@ -121,8 +144,19 @@ async def test_non_json_error_body(client: Any, fake: FakeNtropy) -> None:
 
 async def test_unparseable_success_body(client: Any, fake: FakeNtropy) -> None:
     fake.fail_next(httpx.Response(200, json={"unexpected": True}, headers={"X-Request-ID": "r-9"}))
-    with pytest.raises(APIResponseValidationError, match=r"Batch: id: Field required .*request id r-9"):
+    with pytest.raises(
+        APIResponseValidationError, match=r"Batch: id: Field required .*request id r-9"
+    ) as info:
         await run(client.batches.get("b"))
+    # An API error of the call: the response's status, method, path and request id.
+    assert isinstance(info.value, APIError)
+    assert (info.value.status_code, info.value.method, info.value.path, info.value.request_id) == (
+        200,
+        "GET",
+        "/v3/batches/b",
+        "r-9",
+    )
+    assert len(fake.requests) == 1  # a response that does not parse is not retried
 
 
 async def test_wrong_api_key_is_authentication_error(
@@ -176,6 +210,7 @@ async def test_api_key_never_leaks(
         RateLimitError,
         TransactionValidationError,
     ]
+    assert [isinstance(e, APIError) for e in errors] == [True] * 5 + [False]
     assert "bad key ***" in str(errors[0])
     assert errors[0].body == {"detail": "bad key ***"}
 

@@ -13,6 +13,7 @@ from ntropy_fake_api import FakeNtropy
 
 from ntropy_dagster.client import (
     APIConnectionError,
+    APIError,
     APITimeoutError,
     BadRequestError,
     InternalServerError,
@@ -143,6 +144,7 @@ async def test_batch_create_not_retried_after_request_was_sent(client: Any, fake
         await run(client.batches.create([TX]))
     assert len(fake.requests) == 1
     assert info.value.method == "POST" and info.value.path == "/v3/batches"
+    assert isinstance(info.value, APIError) and info.value.status_code is None
     assert info.value.request_id == fake.requests[0].headers["X-Request-ID"]
     assert isinstance(info.value.__cause__, httpx.ReadTimeout)
 
@@ -158,6 +160,9 @@ async def test_connection_errors_exhausted(client: Any, fake: FakeNtropy) -> Non
     with pytest.raises(APIConnectionError, match="ConnectError: refused") as info:
         await run(client.batches.get("b"))
     assert not isinstance(info.value, APITimeoutError)
+    # An APIError now, and still retried to the last attempt (a 4xx APIError is not retried at all).
+    assert isinstance(info.value, APIError) and info.value.status_code is None
+    assert (info.value.method, info.value.path) == ("GET", "/v3/batches/b")
     assert len(fake.requests) == 5
 
 

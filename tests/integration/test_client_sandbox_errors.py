@@ -11,6 +11,7 @@ from client_sandbox_kit import Harness, collect, run, tx
 
 from ntropy_dagster.client import (
     APIConnectionError,
+    APIError,
     AuthenticationError,
     NotFoundError,
     RetryPolicy,
@@ -81,5 +82,7 @@ async def test_closed_port_raises_connection_error_after_retries(harnesses: Call
     )
     with pytest.raises(APIConnectionError) as refused:
         await run(harness.client.batches.get("x"))
+    assert isinstance(refused.value, APIError) and refused.value.status_code is None
+    assert (refused.value.method, refused.value.path) == ("GET", "/v3/batches/x")
     assert refused.value.request_id == harness.sent[0].headers["X-Request-ID"]
     assert len(harness.sent) == 3 and harness.sleeps.seconds == [0.5, 1.0]

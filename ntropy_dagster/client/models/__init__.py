@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ntropy_dagster.client.models._common import Page
+from ntropy_dagster.client.models._common import AccountHolderType, Page
 from ntropy_dagster.client.models.account_holders import AccountHolder, AccountHolderCreate, RecurrenceGroup
 from ntropy_dagster.client.models.bank_statements import (
     BankStatementAccount,
@@ -13,7 +13,7 @@ from ntropy_dagster.client.models.bank_statements import (
     BankStatementTransaction,
     StatementInfo,
 )
-from ntropy_dagster.client.models.batches import Batch, BatchResults
+from ntropy_dagster.client.models.batches import Batch, BatchPriority, BatchResults, BatchStatus
 from ntropy_dagster.client.models.categories import CategorySet
 from ntropy_dagster.client.models.entities import Entity
 from ntropy_dagster.client.models.reports import Report
@@ -39,6 +39,7 @@ __all__ = [
     "WEBHOOK_EVENTS",
     "AccountHolder",
     "AccountHolderCreate",
+    "AccountHolderType",
     "BankStatementAccount",
     "BankStatementError",
     "BankStatementFile",
@@ -46,7 +47,9 @@ __all__ = [
     "BankStatementResults",
     "BankStatementTransaction",
     "Batch",
+    "BatchPriority",
     "BatchResults",
+    "BatchStatus",
     "Categories",
     "CategorySet",
     "Counterparty",

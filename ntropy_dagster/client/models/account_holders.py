@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BeforeValidator, Field
 
@@ -42,7 +42,7 @@ def _hyphenate(value: Any) -> Any:
     return value.replace("_", "-") if isinstance(value, str) else value
 
 
-PERIODICITIES: tuple[str, ...] = (
+PeriodicityValue = Literal[
     "daily",
     "weekly",
     "bi-weekly",
@@ -53,10 +53,13 @@ PERIODICITIES: tuple[str, ...] = (
     "semi-yearly",
     "yearly",
     "other",
-)
+]
 """Every periodicity value of the v3 contract, hyphenated as the API (and SDK 5.7.0) spells them."""
 
-Periodicity = Annotated[Literal[PERIODICITIES], BeforeValidator(_hyphenate)]
+PERIODICITIES: tuple[str, ...] = get_args(PeriodicityValue)
+"""The values of :data:`PeriodicityValue`, in contract order."""
+
+Periodicity = Annotated[PeriodicityValue, BeforeValidator(_hyphenate)]
 """How often a recurrence repeats; ``bi_weekly`` style spellings (SDK <= 5.5) are normalised to hyphens."""
 
 

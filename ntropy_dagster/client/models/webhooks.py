@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
@@ -20,7 +20,7 @@ WebhookEvent = Literal[
     "batches.completed",
     "batches.error",
 ]
-WEBHOOK_EVENTS: tuple[str, ...] = WebhookEvent.__args__
+WEBHOOK_EVENTS: tuple[str, ...] = get_args(WebhookEvent)
 
 
 class WebhookCreate(InputModel):

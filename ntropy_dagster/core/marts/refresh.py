@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -112,7 +112,9 @@ def refresh_income(warehouse: Warehouse, *, as_of_mode: str = "data", holders_pe
         as_of = dt.date.today()
         if as_of_mode == "data" and not incoming.empty:
             as_of = _as_date(pd.to_datetime(incoming["date"]).max()) or as_of
-        rows = income_source_rows(groups.to_dict("records"), incoming, as_of=as_of)
+        # The frame's columns are the table's column names (pandas types record keys as any Hashable).
+        group_rows = cast("list[dict[str, Any]]", groups.to_dict("records"))
+        rows = income_source_rows(group_rows, incoming, as_of=as_of)
         for row in rows:
             row["refreshed_at"] = now
         for holder_id in chunk:

@@ -467,8 +467,9 @@ def _counterparty_keys(counterparty_id: Any, name: Any) -> list[str]:
 
 def _payer_key(tx: Mapping[str, Any]) -> str | None:
     """The key an irregular source is grouped by: counterparty id, else name, website, first intermediary."""
-    if tx["keys"]:
-        return tx["keys"][0]
+    keys: list[str] = tx["keys"]
+    if keys:
+        return keys[0]
     if _text(tx.get("counterparty_website")):
         return f"web:{tx['counterparty_website'].lower()}"
     intermediaries = _names(tx.get("intermediary_names"))

@@ -28,7 +28,7 @@ UTC_TS = pa.timestamp("us", tz="UTC")
 _ROW_INDEX = "__ntropy_row__"
 
 
-def arrow_type(sa_type: sa.types.TypeEngine) -> pa.DataType:
+def arrow_type(sa_type: sa.types.TypeEngine[Any]) -> pa.DataType:
     """Arrow type used on the write path for a SQLAlchemy column type."""
     if isinstance(sa_type, sa.DateTime):
         return UTC_TS
@@ -219,4 +219,4 @@ def _drop_duplicate_keys(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
 def _has_duplicates(table: pa.Table, keys: tuple[str, ...]) -> bool:
     columns = [pc.cast(table.column(k), pa.string()) for k in keys]
     joined = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, "\x1f")
-    return len(pc.unique(joined)) < table.num_rows
+    return len(pc.unique(joined)) < int(table.num_rows)

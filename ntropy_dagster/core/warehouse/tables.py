@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -32,7 +33,7 @@ MISSING_KEY = ""
 TEXT = sa.Text()
 DATE = sa.Date()
 TS = sa.DateTime(timezone=True)
-AMOUNT = sa.Double()
+AMOUNT: sa.Double[float] = sa.Double()
 INT = sa.BigInteger()
 BOOL = sa.Boolean()
 
@@ -42,7 +43,7 @@ class Col:
     """One column of a table definition."""
 
     name: str
-    type: sa.types.TypeEngine
+    type: sa.types.TypeEngine[Any]
     doc: str
     key: bool = False
     #: Text key that may be missing in the data: stored as ``MISSING_KEY`` instead of NULL.
@@ -310,7 +311,8 @@ class WarehouseTables:
     def __getitem__(self, logical: str) -> sa.Table:
         if logical not in SPECS_BY_NAME:
             raise KeyError(f"unknown warehouse table {logical!r}; known: {', '.join(TABLE_NAMES)}")
-        return getattr(self, logical)
+        table: sa.Table = getattr(self, logical)
+        return table
 
     def __iter__(self) -> Iterator[sa.Table]:
         return (getattr(self, f.name) for f in fields(self))

@@ -21,7 +21,7 @@ from ntropy_dagster.core.warehouse.tables import (
     WarehouseTables,
     build_tables,
 )
-from ntropy_dagster.core.warehouse.writers import make_writer
+from ntropy_dagster.core.warehouse.writers import driver_connection, make_writer
 
 #: Rows per write when ``chunk_size`` is not given. DuckDB's set-based merge gains ~20% from 50k-row to
 #: 200k-row chunks (benchmarks/warehouse_upsert.py); the other engines gain nothing past ~50k.
@@ -200,7 +200,7 @@ class Warehouse:
         with self.engine.connect() as conn:
             if self.dialect == "duckdb":  # native Arrow fetch; duckdb-engine builds Python rows
                 sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-                fetched = conn.connection.driver_connection.sql(sql).to_arrow_table()
+                fetched = driver_connection(conn).sql(sql).to_arrow_table()
                 columns: list[Any] = fetched.columns
             else:
                 rows = [tuple(row) for row in conn.execute(query)]
@@ -209,7 +209,8 @@ class Warehouse:
             cast_column(values, types[c.name], c.name)
             for c, values in zip(table.columns, columns, strict=True)
         ]
-        return pa.table(arrays, names=[c.name for c in table.columns]).to_pandas()
+        frame: pd.DataFrame = pa.table(arrays, names=[c.name for c in table.columns]).to_pandas()
+        return frame
 
     def column_schema(self, logical: str) -> list[tuple[str, str, str]]:
         """``(name, SQL type, description)`` for every column, e.g. to build a Dagster ``TableSchema``."""

@@ -18,8 +18,10 @@ their stored values.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -29,7 +31,22 @@ import sqlalchemy as sa
 from ntropy_dagster._gc import gc_paused
 from ntropy_dagster.core.warehouse.frames import UTC_TS
 
+if TYPE_CHECKING:
+    import psycopg
+
 Writer = Callable[[sa.Connection, str, pa.Table, Sequence[str]], int]
+
+
+def driver_connection(conn: sa.Connection) -> Any:
+    """The driver's own connection under ``conn``: sqlite3's, duckdb-engine's wrapper or psycopg's.
+
+    SQLAlchemy types it ``Any | None`` (it depends on the driver); it is None only for a connection that
+    was invalidated, which a connection in use never is.
+    """
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise sa.exc.InvalidRequestError("the database connection was invalidated")
+    return raw
 
 
 def _quote(conn: sa.Connection, name: str) -> str:
@@ -78,8 +95,10 @@ def _sqlite_values(arr: pa.ChunkedArray) -> list[object]:
     """
     if arr.null_count == len(arr):
         return [_SQLITE_NULL] * len(arr)
+    values: list[object]
     if pa.types.is_floating(arr.type):
-        return pc.fill_null(arr, _SQLITE_NULL).to_numpy().tolist()
+        values = pc.fill_null(arr, _SQLITE_NULL).to_numpy().tolist()
+        return values
     if pa.types.is_string(arr.type):
         encoded = pc.dictionary_encode(arr.combine_chunks())
         distinct = len(encoded.dictionary)
@@ -87,10 +106,12 @@ def _sqlite_values(arr: pa.ChunkedArray) -> list[object]:
             lookup = np.empty(distinct + 1, dtype=object)
             lookup[:distinct] = encoded.dictionary.to_pylist()
             lookup[distinct] = _SQLITE_NULL
-            return lookup[pc.fill_null(encoded.indices, distinct).to_numpy()].tolist()
+            values = lookup[pc.fill_null(encoded.indices, distinct).to_numpy()].tolist()
+            return values
+    values = arr.to_pylist()
     if arr.null_count == 0:
-        return arr.to_pylist()
-    return [_SQLITE_NULL if v is None else v for v in arr.to_pylist()]
+        return values
+    return [_SQLITE_NULL if v is None else v for v in values]
 
 
 def _sqlite_constant(arr: pa.ChunkedArray) -> str | None:
@@ -109,9 +130,10 @@ def _sqlite_constant(arr: pa.ChunkedArray) -> str | None:
         return None
     if isinstance(low, int):
         return str(low)
-    if "\x00" in low:
+    text = str(low)
+    if "\x00" in text:
         return None  # SQLite text literals end at NUL; bind such values
-    return "'" + low.replace("'", "''") + "'"
+    return "'" + text.replace("'", "''") + "'"
 
 
 def write_sqlite(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequence[str]) -> int:
@@ -133,14 +155,15 @@ def write_sqlite(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequen
         f"INSERT INTO {target} ({_column_list(conn, columns)}) VALUES ({values_sql}) "
         f"{_conflict_clause(conn, columns, keys)}"
     )
-    cursor = conn.connection.driver_connection.cursor()
+    raw: sqlite3.Connection = driver_connection(conn)
+    cursor = raw.cursor()
     try:
         with gc_paused():  # a Python object per value: let the collector not re-walk them all
             values = [_sqlite_values(a) for a in bound]
             cursor.executemany(sql, zip(*values, strict=True))
     finally:
         cursor.close()
-    return chunk.num_rows
+    return int(chunk.num_rows)
 
 
 def _key_match(conn: sa.Connection, keys: Sequence[str], left: str, right: str) -> str:
@@ -155,7 +178,7 @@ def write_duckdb(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequen
     anti-join insert when some are. About 1.5x the rate of DuckDB's ``INSERT ... ON CONFLICT DO UPDATE``
     on new keys and on stored keys alike (benchmarks/warehouse_upsert.py).
     """
-    raw = conn.connection.driver_connection
+    raw = driver_connection(conn)  # duckdb-engine's wrapper of a duckdb connection (untyped)
     view = f"ntropy_stage_{uuid.uuid4().hex}"
     names = chunk.column_names
     columns = _column_list(conn, names)
@@ -164,7 +187,7 @@ def write_duckdb(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequen
     updates = [c for c in names if c not in keys]
     raw.register(view, chunk)
     try:
-        stored = raw.execute(f"SELECT count(*) FROM {view} AS s WHERE {stored_key}").fetchone()[0]
+        stored: int = raw.execute(f"SELECT count(*) FROM {view} AS s WHERE {stored_key}").fetchone()[0]
         if stored and updates:
             sets = ", ".join(f"{_quote(conn, c)} = s.{_quote(conn, c)}" for c in updates)
             raw.execute(f"UPDATE {target} AS t SET {sets} FROM {view} AS s WHERE {match}")
@@ -173,7 +196,7 @@ def write_duckdb(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequen
             raw.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {view} AS s{new_only}")
     finally:
         raw.unregister(view)
-    return chunk.num_rows
+    return int(chunk.num_rows)
 
 
 #: Rows encoded per ``COPY`` message: the server parses one piece while the next is encoded.
@@ -197,7 +220,7 @@ class PostgresWriter:
     def __call__(self, conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequence[str]) -> int:
         import psycopg  # the PostgreSQL driver is only needed for PostgreSQL warehouses
 
-        raw = conn.connection.driver_connection
+        raw: psycopg.Connection[Any] = driver_connection(conn)
         columns = _column_list(conn, chunk.column_names)
         with raw.cursor() as cursor:
             if not self.conflicts_seen and _first_key_stored(conn, cursor, target, chunk, keys):
@@ -213,7 +236,7 @@ class PostgresWriter:
                     self.conflicts_seen = True
                 else:
                     cursor.execute("RELEASE SAVEPOINT ntropy_copy")
-                    return chunk.num_rows
+                    return int(chunk.num_rows)
             stage = f"ntropy_stage_{uuid.uuid4().hex}"
             cursor.execute(
                 f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {columns} FROM {target} WITH NO DATA"
@@ -224,26 +247,26 @@ class PostgresWriter:
                 f"{_conflict_clause(conn, chunk.column_names, keys)}"
             )
             cursor.execute(f"DROP TABLE {stage}")
-        return chunk.num_rows
+        return int(chunk.num_rows)
 
 
 def _first_key_stored(
-    conn: sa.Connection, cursor: object, target: str, chunk: pa.Table, keys: Sequence[str]
+    conn: sa.Connection, cursor: psycopg.Cursor[Any], target: str, chunk: pa.Table, keys: Sequence[str]
 ) -> bool:
     """Whether the chunk's first key is already in ``target`` (one primary-key lookup)."""
     match = " AND ".join(f"{_quote(conn, k)} = %s" for k in keys)
     params = [chunk.column(k)[0].as_py() for k in keys]
-    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {target} WHERE {match})", params)  # type: ignore[attr-defined]
-    return bool(cursor.fetchone()[0])  # type: ignore[attr-defined]
+    row = cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {target} WHERE {match})", params).fetchone()
+    return row is not None and bool(row[0])
 
 
-def _copy_binary(cursor: object, into: str, chunk: pa.Table) -> None:
+def _copy_binary(cursor: psycopg.Cursor[Any], into: str, chunk: pa.Table) -> None:
     from pgpq import ArrowToPostgresBinaryEncoder
 
     # The encoder writes each Arrow type in the binary format of the column type the warehouse gives it
     # (text, date, float8, int8, bool, and timestamptz as microseconds since 2000-01-01 UTC).
     encoder = ArrowToPostgresBinaryEncoder(chunk.schema)
-    with cursor.copy(f"COPY {into} FROM STDIN (FORMAT binary)") as copy:  # type: ignore[attr-defined]
+    with cursor.copy(f"COPY {into} FROM STDIN (FORMAT binary)") as copy:
         copy.write(encoder.write_header())
         for piece in chunk.to_batches(max_chunksize=_COPY_PIECE_ROWS):
             copy.write(encoder.write_batch(piece))
