@@ -11,10 +11,12 @@ import httpx
 
 __all__ = ["RetryPolicy", "parse_retry_after", "request_was_not_sent"]
 
-# Gateway errors that may arrive after the upstream already accepted the request. For requests that are not
-# idempotent (POST /v3/batches, bank statement upload, ...) a retry could create a second resource, so these
-# statuses are only retried for idempotent requests. 429 (rejected by the rate limiter) and 503 (service
-# unavailable, nothing was processed) are retried for every request.
+# Errors that may arrive after the server already acted on the request. For requests that are not idempotent
+# (POST /v3/batches, bank statement upload, ...) a retry could create a second resource (and bill it twice),
+# so these statuses are only retried for idempotent requests: GETs, DELETEs, the read-only POSTs and the
+# creates keyed by the caller's id (a repeat of one that succeeded answers 400 duplicate, nothing is created
+# twice). 429 (rejected by the rate limiter) and 503 (service unavailable, nothing was processed) are retried
+# for every request.
 _AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 
 
@@ -22,7 +24,9 @@ _AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 class RetryPolicy:
     """How a client retries failed requests.
 
-    Retried: statuses in ``retry_statuses`` (429 honouring ``Retry-After``), connection errors and timeouts.
+    Retried: statuses in ``retry_statuses`` (429 honouring ``Retry-After``), connection errors and timeouts;
+    500, 502 and 504 only for idempotent requests (a 500 may be transient: one must not fail a whole sensor
+    tick or a run that a second GET would have carried through).
     Bounded by ``max_attempts`` (attempts in total, including the first) and by ``max_elapsed`` seconds
     since the first attempt: a retry whose wait would cross that bound is not made. Waits grow
     exponentially from ``initial_backoff`` up to ``max_backoff``; with ``jitter`` each wait is drawn
@@ -34,7 +38,7 @@ class RetryPolicy:
     max_backoff: float = 30.0
     max_elapsed: float = 120.0
     jitter: bool = True
-    retry_statuses: frozenset[int] = field(default_factory=lambda: frozenset({429, 502, 503, 504}))
+    retry_statuses: frozenset[int] = field(default_factory=lambda: frozenset({429, 500, 502, 503, 504}))
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:

@@ -187,7 +187,8 @@ async def test_api_key_never_leaks(
     # A server that echoes the key back in its error body must not get it into our messages either.
     fake.fail_next(
         httpx.Response(400, json={"detail": f"bad key {API_KEY}"}),
-        httpx.Response(500, text=f"crash dump X-Api-Key: {API_KEY}"),
+        # A GET is retried on 500 too: both attempts fail.
+        *[httpx.Response(500, text=f"crash dump X-Api-Key: {API_KEY}") for _ in range(2)],
         httpx.ConnectError(f"cannot connect with {API_KEY}"),
         httpx.ConnectError("refused"),
         httpx.ReadTimeout("slow"),

@@ -116,10 +116,27 @@ async def test_other_client_errors_are_not_retried(
     assert fake_time.sleeps == []
 
 
-async def test_500_is_not_retried_by_default(client: Any, fake: FakeNtropy) -> None:
+async def test_500_is_retried_for_idempotent_requests_only(client: Any, fake: FakeNtropy) -> None:
     fake.fail_next(status(500))
-    with pytest.raises(InternalServerError):
-        await run(client.batches.get("b"))
+    assert (await run(client.categories.get("consumer"))).incoming  # GET: retried
+    assert [r.method for r in fake.requests] == ["GET", "GET"]
+    fake.requests.clear()
+    fake.fail_next(status(500))
+    with pytest.raises(InternalServerError):  # creating a batch twice would bill twice: not retried
+        await run(
+            client.batches.create(
+                [
+                    {
+                        "id": "t1",
+                        "description": "x",
+                        "date": "2024-01-01",
+                        "amount": 1,
+                        "entry_type": "outgoing",
+                        "currency": "USD",
+                    }
+                ]
+            )
+        )
     assert len(fake.requests) == 1
 
 
@@ -230,7 +247,7 @@ def test_retry_policy_is_frozen_and_validated() -> None:
         30.0,
         120.0,
     )
-    assert policy.retry_statuses == frozenset({429, 502, 503, 504})
+    assert policy.retry_statuses == frozenset({429, 500, 502, 503, 504})
     with pytest.raises(AttributeError):
         policy.max_attempts = 3  # type: ignore[misc]
     with pytest.raises(ValueError):

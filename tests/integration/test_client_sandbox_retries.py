@@ -121,22 +121,33 @@ async def test_statement_upload_is_resent_whole_after_503(
     assert [j.id for j in jobs] == [job.id]  # exactly one job was created
 
 
-async def test_500_is_not_retried_unless_the_policy_says_so(
+async def test_500_is_retried_for_idempotent_requests_only(
     harnesses: Callable[..., Harness], admin: httpx.Client, holder: str
 ) -> None:
-    # Assumption (contract §4/§5): a 500 is a server logic error; like the official SDK, the default
-    # policy does not retry it, but a policy may opt in.
-    default = no_wait(harnesses)
+    # Assumption (contract §4/§5): a 500 may be transient. Idempotent requests (GETs, read-only POSTs and
+    # creates keyed by the caller's id) are retried; a batch create is not (it would bill twice), unless
+    # the policy leaves 500 out altogether.
+    api = no_wait(harnesses)
+    burst(admin, 500, count=1, retry_after=None)
+    assert (await run(api.client.account_holders.get(holder))).id == holder
+    assert api.statuses(f"/v3/account_holders/{holder}") == [500, 200]
+
+    created = f"{holder}-created"
+    burst(admin, 500, count=1, retry_after=None)
+    assert (await run(api.client.account_holders.create(created, "consumer"))).id == created
+    assert api.statuses("/v3/account_holders", "POST") == [500, 200]
+
     burst(admin, 500, count=1, retry_after=None)
     with pytest.raises(InternalServerError) as failed:
-        await run(default.client.account_holders.get(holder))
-    assert failed.value.status_code == 500 and default.sleeps.seconds == []
+        await run(api.client.batches.create([tx(f"{holder}-tx")]))
+    assert failed.value.status_code == 500
+    assert api.statuses("/v3/batches") == [500]
 
-    statuses = RetryPolicy().retry_statuses | {500}
-    opted_in = no_wait(harnesses, retry_statuses=statuses)
+    opted_out = no_wait(harnesses, retry_statuses=RetryPolicy().retry_statuses - {500})
     burst(admin, 500, count=1, retry_after=None)
-    assert (await run(opted_in.client.account_holders.get(holder))).id == holder
-    assert opted_in.statuses(f"/v3/account_holders/{holder}") == [500, 200]
+    with pytest.raises(InternalServerError):
+        await run(opted_out.client.account_holders.get(holder))
+    assert opted_out.sleeps.seconds == []
 
 
 async def test_429_burst_longer_than_max_attempts_raises_rate_limit_error(

@@ -35,14 +35,22 @@ class AccountHolders(Resource[C]):
         name: str | None = None,
         category_id: str | None = None,
     ) -> Op[AccountHolder]:
-        """Create an account holder (``POST /v3/account_holders``); an existing id answers 400."""
+        """Create an account holder (``POST /v3/account_holders``); an existing id answers 400.
+
+        Keyed by the caller's id, so it is retried like a GET: a repeat of a create that succeeded answers
+        400 (duplicate), which callers treat as "exists", and never creates a second holder.
+        """
         body = validate_input(
             AccountHolderCreate,
             {"id": id, "type": type, "name": name, "category_id": category_id},
             what="account holder",
         )
         return self._request(
-            "POST", "/v3/account_holders", parse_model(AccountHolder), json=body.model_dump(exclude_none=True)
+            "POST",
+            "/v3/account_holders",
+            parse_model(AccountHolder),
+            json=body.model_dump(exclude_none=True),
+            idempotent=True,
         )
 
     @endpoint
