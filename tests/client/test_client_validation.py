@@ -55,6 +55,11 @@ def tx(**changes: Any) -> dict[str, Any]:
         ({"location": {"country": "US-"}}, "location.country: String should match pattern"),
         ({"id": ""}, "id: String should have at least 1 character"),
         ({"id": "x" * 257}, "id: String should have at most 256 characters"),
+        ({"id": "tx\n1"}, "id: Input should not contain control characters (found U+000A at position 2)"),
+        (
+            {"account_holder_id": "holder\x00"},
+            "account_holder_id: Input should not contain control characters",
+        ),
         ({"currency": ...}, "currency: Field required"),
         ({"amount": ...}, "amount: Field required"),
         ({"merchant": "Amazon"}, "merchant: Extra inputs are not permitted"),

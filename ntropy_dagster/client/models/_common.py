@@ -8,10 +8,19 @@ Request bodies use :class:`InputModel`: unknown fields are rejected so typos sur
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+)
 from pydantic_core import PydanticCustomError
 
 from ntropy_dagster.client.models._currencies import ISO_4217_CURRENCIES
@@ -21,6 +30,7 @@ __all__ = [
     "CountryCode",
     "CurrencyCode",
     "EntryType",
+    "Identifier",
     "InputModel",
     "IsoDate",
     "Page",
@@ -96,6 +106,27 @@ EntryType = Annotated[Literal["incoming", "outgoing"], BeforeValidator(_to_entry
 """``incoming`` or ``outgoing``; the legacy ``credit``/``debit`` are accepted and mapped to them."""
 
 AccountHolderType = Literal["consumer", "business"]
+
+
+def _no_control_characters(value: str) -> str:
+    for position, char in enumerate(value):
+        if unicodedata.category(char) == "Cc":
+            raise PydanticCustomError(
+                "control_character",
+                "Input should not contain control characters (found {code} at position {position})",
+                {"code": f"U+{ord(char):04X}", "position": position},
+            )
+    return value
+
+
+Identifier = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_no_control_characters)]
+"""An id the caller chooses (transaction, account holder): 1 to 256 characters, no control characters.
+
+Assumption: the contract limits ids to 1-256 characters and says nothing of their characters. An id with a
+newline or another control character is accepted by the API's create endpoints but breaks every later
+call that puts it in a URL path (``/v3/account_holders/{id}/...`` answers 404), so it is rejected here,
+before anything is sent, with the position of the character.
+"""
 
 T = TypeVar("T")
 

@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field
 from ntropy_dagster.client.models._common import (
     AccountHolderType,
     EntryType,
+    Identifier,
     InputModel,
     IsoDate,
     ResponseModel,
@@ -22,7 +23,7 @@ __all__ = ["AccountHolder", "AccountHolderCreate", "Periodicity", "RecurrenceGro
 class AccountHolderCreate(InputModel):
     """Body of ``POST /v3/account_holders``."""
 
-    id: str = Field(min_length=1, max_length=256)
+    id: Identifier
     type: AccountHolderType
     name: str | None = None
     category_id: str | None = None

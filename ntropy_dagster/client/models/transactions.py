@@ -11,6 +11,7 @@ from ntropy_dagster.client.models._common import (
     CountryCode,
     CurrencyCode,
     EntryType,
+    Identifier,
     InputModel,
     IsoDate,
     ResponseModel,
@@ -44,17 +45,18 @@ class TransactionInput(InputModel):
 
     Validated client side as the contract says: ``amount`` finite and >= 0, ``description`` up to 1024
     characters, ``date`` as ``YYYY-MM-DD``, ``currency`` an uppercase ISO 4217 code, ``entry_type``
-    ``incoming``/``outgoing`` (``credit``/``debit`` are mapped), ``id`` 1..256 characters.
+    ``incoming``/``outgoing`` (``credit``/``debit`` are mapped), ``id`` 1..256 characters without control
+    characters.
     """
 
-    id: str = Field(min_length=1, max_length=256)
+    id: Identifier
     description: str = Field(max_length=1024)
     date: IsoDate
     amount: float = Field(ge=0, allow_inf_nan=False)
     entry_type: EntryType
     currency: CurrencyCode
-    # Assumption: account holder ids follow the account holder rule (1..256 characters).
-    account_holder_id: str | None = Field(default=None, min_length=1, max_length=256)
+    # Assumption: account holder ids follow the account holder rule (an Identifier).
+    account_holder_id: Identifier | None = None
     location: Location | None = None
 
 

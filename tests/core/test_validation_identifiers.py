@@ -1,0 +1,55 @@
+"""Ids with control characters are rejected at validation, naming the row, the field and the character."""
+
+import pandas as pd
+import pytest
+
+from ntropy_dagster.client import InputValidationError
+from ntropy_dagster.client._resource import validate_input
+from ntropy_dagster.client.models import AccountHolderCreate
+from ntropy_dagster.core.validation import validate_transactions
+
+
+def _row(**changes: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "id": "tx-1",
+        "description": "NETFLIX.COM",
+        "date": "2024-03-01",
+        "amount": 15.49,
+        "entry_type": "outgoing",
+        "currency": "USD",
+        "account_holder_id": "holder-1",
+    }
+    return row | changes
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"id": "tx-\n2"}, "id"),
+        ({"id": "tx-\t2"}, "id"),
+        ({"account_holder_id": "holder\n2"}, "account_holder_id"),
+        ({"account_holder_id": "holder\x7f"}, "account_holder_id"),
+    ],
+)
+def test_an_id_with_a_control_character_is_rejected_with_its_row_and_field(
+    changes: dict[str, object], field: str
+) -> None:
+    frame = pd.DataFrame([_row(), _row(**changes)])
+    validated = validate_transactions(frame)
+    assert [p["id"] for p in validated.payloads] == ["tx-1"]
+    [rejected] = validated.rejected
+    assert (rejected.row_number, rejected.field) == (1, field)
+    assert "control characters" in rejected.reason
+    # The holder of the rejected row is not created either: only the valid row's holder is.
+    assert [h.id for h in validated.account_holders] == ["holder-1"]
+
+
+def test_ids_with_other_unicode_stay_valid() -> None:
+    frame = pd.DataFrame([_row(id="tx-é-ü-中", account_holder_id="hölder 1")])
+    validated = validate_transactions(frame)
+    assert not validated.rejected and validated.payloads[0]["id"] == "tx-é-ü-中"
+
+
+def test_account_holder_create_rejects_control_characters_before_sending() -> None:
+    with pytest.raises(InputValidationError, match="control characters"):
+        validate_input(AccountHolderCreate, {"id": "a\nb", "type": "consumer"}, what="account holder")
