@@ -125,8 +125,14 @@ SPECS: tuple[TableSpec, ...] = (
         "account_holders",
         Col("account_holder_id", TEXT, "Account holder id.", key=True),
         Col("type", TEXT, "consumer | business."),
-        Col("created_at", TS, "When the pipeline created (or found) it on Ntropy (UTC)."),
+        Col("created_at", TS, "When the pipeline created (or found) it on Ntropy (UTC); NULL while claimed."),
+        Col("claimed_at", TS, "When a run claimed its creation (UTC): concurrent runs create it once."),
         Col("groups_refreshed_at", TS, "When its recurring groups were last refreshed (UTC)."),
+        Col(
+            "groups_error",
+            TEXT,
+            "Why the last refresh of its recurring groups failed; NULL once one succeeds.",
+        ),
     ),
     _spec(
         "enriched_transactions",
