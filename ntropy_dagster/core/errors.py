@@ -40,3 +40,7 @@ class ResultMismatchError(PipelineError):
 
 class StatementNotReadyError(PipelineError):
     """A bank statement was rejected, never uploaded, or has no stored results yet."""
+
+
+class WarehouseLocationError(PipelineError, ValueError):
+    """The folder of an embedded warehouse file does not exist and cannot be created."""

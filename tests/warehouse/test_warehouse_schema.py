@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from ntropy_dagster.core.errors import WarehouseLocationError
 from ntropy_dagster.core.warehouse import TABLE_NAMES, Warehouse
 from ntropy_dagster.core.warehouse.synthetic import enriched_frame
 
@@ -117,3 +119,23 @@ def test_warehouse_is_lazy_and_rejects_unknown_dialects() -> None:
         Warehouse("mysql://x@localhost/db")
     with pytest.raises(ValueError, match="psycopg 3"):
         Warehouse("postgresql+psycopg2://x@localhost/db")
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "duckdb"])
+def test_an_embedded_warehouse_creates_its_folder(tmp_path: Path, scheme: str) -> None:
+    # A fresh clone has no example_project/data/: the warehouse must create it, not fail on first write.
+    path = tmp_path / "not" / "there" / f"warehouse.{scheme}"
+    warehouse = Warehouse(f"{scheme}:///{path}")
+    warehouse.ensure_schema()
+    warehouse.upsert("account_holders", [{"account_holder_id": "h1", "type": "consumer"}])
+    assert path.exists() and warehouse.count("account_holders") == 1
+    warehouse.dispose()
+
+
+def test_an_embedded_warehouse_whose_folder_cannot_be_created_names_the_path(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(
+        WarehouseLocationError, match=r"cannot create the folder .*a-file.* of the warehouse file"
+    ):
+        Warehouse(f"sqlite:///{blocker / 'warehouse.db'}").ensure_schema()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
+from ntropy_dagster.core.errors import WarehouseLocationError
 
 SUPPORTED_DIALECTS = ("sqlite", "duckdb", "postgresql")
 
@@ -36,7 +39,13 @@ def default_schema(dialect: str) -> str:
 
 
 def create_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
-    """Create the engine for ``url`` (no connection is opened here)."""
+    """Create the engine for ``url`` (no connection is opened here).
+
+    An embedded database file (SQLite, DuckDB) gets its folder created, so a fresh clone or a new data
+    directory just works; a folder that cannot be created fails here, naming the path.
+    """
+    if url.get_backend_name() in ("sqlite", "duckdb"):
+        ensure_database_folder(url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     if url.get_backend_name() == "duckdb":
@@ -44,6 +53,22 @@ def create_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
     if url.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **kwargs)
+
+
+def ensure_database_folder(url: sa.URL) -> Path | None:
+    """Create the folder of an embedded database file; return the file (None for in-memory databases)."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None  # in memory, or an SQLite URI whose path sqlite3 resolves itself
+    path = Path(database).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseLocationError(
+            f"cannot create the folder {str(path.parent)!r} of the warehouse file {str(path)!r}: "
+            f"{exc.strerror or exc}"
+        ) from exc
+    return path
 
 
 def _duckdb_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
