@@ -18,7 +18,7 @@ from typing import Any, get_args
 import numpy as np
 import orjson
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
 from ntropy_dagster._gc import gc_paused
@@ -50,11 +50,19 @@ class ColumnMapping(BaseModel):
     rejected, as the API would.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     columns: dict[str, str] = Field(default_factory=dict)
     entry_type_from_sign: bool = False
     default_account_holder_type: str = Field(default="consumer", pattern="^(consumer|business)$")
+
+    @field_validator("columns")
+    @classmethod
+    def _known_targets(cls, columns: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(columns.values()) - set(INPUT_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown v3 input column(s) {unknown}; expected one of {sorted(INPUT_COLUMNS)}")
+        return columns
 
     def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Return ``frame`` with v3 column names (and entry types derived from signs if configured)."""

@@ -1,4 +1,4 @@
-"""Ids with control characters are rejected at validation, naming the row, the field and the character."""
+"""Validation rules beyond the API's field types: ids without control characters, mappings to v3 columns only."""
 
 import pandas as pd
 import pytest
@@ -53,3 +53,15 @@ def test_ids_with_other_unicode_stay_valid() -> None:
 def test_account_holder_create_rejects_control_characters_before_sending() -> None:
     with pytest.raises(InputValidationError, match="control characters"):
         validate_input(AccountHolderCreate, {"id": "a\nb", "type": "consumer"}, what="account holder")
+
+
+def test_a_column_mapping_names_only_v3_columns() -> None:
+    from pydantic import ValidationError
+
+    from ntropy_dagster.core.validation import ColumnMapping
+
+    assert ColumnMapping(columns={"txn_id": "id"}).columns == {"txn_id": "id"}
+    with pytest.raises(ValidationError, match=r"unknown v3 input column\(s\) \['merchant'\]"):
+        ColumnMapping(columns={"memo": "merchant"})
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        ColumnMapping(column={"txn_id": "id"})  # type: ignore[call-arg]
