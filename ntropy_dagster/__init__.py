@@ -15,18 +15,21 @@ from ntropy_dagster._version import __version__
 if TYPE_CHECKING:
     from ntropy_dagster.core.options import PipelineOptions, SubmitOptions
     from ntropy_dagster.core.validation import INPUT_COLUMNS, ColumnMapping
-    from ntropy_dagster.dagster.assets import NTROPY_POOL, NtropyPipeline, PipelineKeys, build_ntropy_assets
+    from ntropy_dagster.dagster.asset_decorator import ntropy_enrichment_asset
+    from ntropy_dagster.dagster.assets import NTROPY_POOL, build_ntropy_assets
     from ntropy_dagster.dagster.components.component import NtropyEnrichmentComponent
     from ntropy_dagster.dagster.definitions import build_ntropy_definitions
+    from ntropy_dagster.dagster.pipeline import NtropyPipeline, PipelineKeys
     from ntropy_dagster.dagster.resources import NtropyResource, NtropyWarehouseResource
     from ntropy_dagster.dagster.sensors import build_ntropy_batch_sensor
     from ntropy_dagster.dagster.translator import DagsterNtropyTranslator, NtropyAssetProps
 
 _LAZY = {
     "NTROPY_POOL": "ntropy_dagster.dagster.assets",
-    "NtropyPipeline": "ntropy_dagster.dagster.assets",
-    "PipelineKeys": "ntropy_dagster.dagster.assets",
+    "NtropyPipeline": "ntropy_dagster.dagster.pipeline",
+    "PipelineKeys": "ntropy_dagster.dagster.pipeline",
     "build_ntropy_assets": "ntropy_dagster.dagster.assets",
+    "ntropy_enrichment_asset": "ntropy_dagster.dagster.asset_decorator",
     "build_ntropy_definitions": "ntropy_dagster.dagster.definitions",
     "INPUT_COLUMNS": "ntropy_dagster.core.validation",
     "ColumnMapping": "ntropy_dagster.core.validation",
@@ -57,6 +60,7 @@ __all__ = [
     "build_ntropy_assets",
     "build_ntropy_batch_sensor",
     "build_ntropy_definitions",
+    "ntropy_enrichment_asset",
 ]
 
 

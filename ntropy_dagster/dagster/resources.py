@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 import dagster as dg
 from pydantic import Field, PrivateAttr, field_serializer
 
 from ntropy_dagster.client import EU_BASE_URL, US_BASE_URL, NtropyClient, RetryPolicy
+from ntropy_dagster.core.options import PipelineOptions
+from ntropy_dagster.core.validation import ColumnMapping
 from ntropy_dagster.core.warehouse import Warehouse
+from ntropy_dagster.dagster.asset_decorator import declared_options
+from ntropy_dagster.dagster.assets.steps import enrich_frame
 
 _REDACTED = "**********"
 
@@ -67,6 +72,33 @@ class NtropyResource(dg.ConfigurableResource):
                 retry=RetryPolicy(max_attempts=self.max_attempts, max_elapsed=self.max_retry_seconds),
             )
         return self._client
+
+    def enrich(
+        self,
+        context: dg.AssetExecutionContext,
+        frame: Any,
+        *,
+        warehouse: NtropyWarehouseResource,
+        column_mapping: ColumnMapping | None = None,
+        options: PipelineOptions | None = None,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        """Enrich ``frame`` (raw transactions, a pandas DataFrame) as the context's partition.
+
+        Runs the factory's blocking path: validation (rejected rows are written to the warehouse),
+        account holders, submission of what the ledger does not have yet (a re-run submits nothing),
+        the wait for the batches and the upsert of their results. Yields the materialization (the
+        table's standard metadata and the submission's) and the enriched checks' results, for the body
+        of an :func:`~ntropy_dagster.dagster.asset_decorator.ntropy_enrichment_asset`. ``options``
+        default to those given to the decorator, else ``PipelineOptions()``.
+        """
+        yield from enrich_frame(
+            context,
+            frame,
+            self.get_client(),
+            warehouse.get_warehouse(),
+            column_mapping=column_mapping,
+            options=options or declared_options(context) or PipelineOptions(),
+        )
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._client is not None:

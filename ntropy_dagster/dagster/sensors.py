@@ -13,24 +13,43 @@ Run keys are deterministic (partition, content hash, batch ids), so overlapping 
 restart never launch the same run twice, while a deliberate re-submission (new batch ids) runs again.
 """
 
+import functools
 import hashlib
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 from dagster import SensorEvaluationContext
 
-from ntropy_dagster.core.ledger import ERROR, PROCESSING, UNPARTITIONED, SubmissionLedger
-from ntropy_dagster.core.status import refresh_in_flight
+from ntropy_dagster.core.ledger import ERROR, PROCESSING, UNPARTITIONED, LedgerRow, SubmissionLedger
+from ntropy_dagster.core.options import PipelineOptions
+from ntropy_dagster.core.status import RefreshSummary, refresh_in_flight
+from ntropy_dagster.dagster.pipeline import (
+    BATCH_SENSOR_NAME,
+    NTROPY_RESOURCE_KEY,
+    WAREHOUSE_RESOURCE_KEY,
+    PipelineKeys,
+)
 
-if TYPE_CHECKING:
-    from ntropy_dagster.dagster.assets import PipelineKeys
-
-#: Dagster stops a sensor tick after 60 s; the default budget leaves 20 s of margin.
-DEFAULT_TICK_BUDGET_SECONDS = 40.0
+#: The default time a tick spends polling (``PipelineOptions.tick_budget_seconds``).
+DEFAULT_TICK_BUDGET_SECONDS = PipelineOptions().tick_budget_seconds
 #: At most this many run requests per tick (the rest follow on the next tick).
 MAX_RUN_REQUESTS_PER_TICK = 100
+
+
+@dataclass(frozen=True)
+class BatchSensorSettings:
+    """What the batch sensor's evaluation needs besides the context."""
+
+    keys: PipelineKeys
+    batches_key: dg.AssetKey
+    options: PipelineOptions
+    ntropy_resource_key: str
+    warehouse_resource_key: str
+    partitions_def: dg.PartitionsDefinition | None
 
 
 def _digest(*parts: str) -> str:
@@ -49,105 +68,148 @@ def load_cursor(raw: str | None) -> dict[str, Any]:
 
 
 def build_ntropy_batch_sensor(
-    keys: "PipelineKeys",
+    keys: PipelineKeys,
     *,
-    name: str = "ntropy_batch_sensor",
-    ntropy_resource_key: str = "ntropy",
-    warehouse_resource_key: str = "ntropy_warehouse",
-    max_attempts: int = 3,
-    minimum_interval_seconds: int = 30,
-    tick_budget_seconds: float = DEFAULT_TICK_BUDGET_SECONDS,
+    name: str = BATCH_SENSOR_NAME,
+    options: PipelineOptions | None = None,
+    ntropy_resource_key: str = NTROPY_RESOURCE_KEY,
+    warehouse_resource_key: str = WAREHOUSE_RESOURCE_KEY,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
     partitions_def: dg.PartitionsDefinition | None = None,
 ) -> dg.SensorDefinition:
     """Build the sensor that turns finished Ntropy batches into enrichment runs.
 
-    ``partitions_def`` is the pipeline's: the ledger may also hold batches of other writers (the
-    bank-statement path records its own under ``statement:<file>``), and the sensor only acts on
-    partitions that belong to its pipeline.
+    ``options`` gives the tick interval (``sensor_interval_seconds``), the polling budget of a tick
+    (``tick_budget_seconds``) and ``max_attempts`` (in the logs). ``partitions_def`` is the pipeline's:
+    the ledger may also hold batches of other writers (the bank-statement path records its own under
+    ``statement:<file>``), and the sensor only acts on partitions that belong to its pipeline.
     """
     if keys.batches is None:
         raise ValueError("the batch sensor needs the ntropy_batches asset (blocking mode has none)")
-    batches_key = keys.batches
+    options = options or PipelineOptions()
+    settings = BatchSensorSettings(
+        keys, keys.batches, options, ntropy_resource_key, warehouse_resource_key, partitions_def
+    )
 
     @dg.sensor(
         name=name,
-        minimum_interval_seconds=minimum_interval_seconds,
+        minimum_interval_seconds=options.sensor_interval_seconds,
         default_status=default_status,
         required_resource_keys={ntropy_resource_key, warehouse_resource_key},
-        asset_selection=[keys.enriched, batches_key],
+        asset_selection=[keys.enriched, keys.batches],
         description="Polls in-flight Ntropy batches and requests the enrichment run of each partition "
         "when all of its batches are done; resubmits batches that ended in error.",
     )
-    def _sensor(context: SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-        deadline = time.monotonic() + tick_budget_seconds
-        previous = load_cursor(context.cursor)
-        warehouse = getattr(context.resources, warehouse_resource_key).get_warehouse()
-        warehouse.ensure_schema()
-        ledger = SubmissionLedger(warehouse)
-        in_flight = ledger.with_status([PROCESSING])
-        summary = None
-        if "in_flight" in previous:
-            context.log.debug(f"Previous tick left {previous['in_flight']} batch(es) in flight")
-        if in_flight:
-            client = getattr(context.resources, ntropy_resource_key).get_client()
-            summary = refresh_in_flight(client, ledger, deadline=deadline, rows=in_flight)
-            context.log.info(
-                f"{len(in_flight)} batch(es) in flight: {len(summary.completed)} completed, "
-                f"{len(summary.errored)} errored this tick"
-                + (" (time budget reached, continuing next tick)" if summary.out_of_time else "")
-            )
-
-        def owned(partition_key: str) -> bool:
-            if partitions_def is None:
-                return partition_key == UNPARTITIONED
-            if isinstance(partitions_def, dg.DynamicPartitionsDefinition) and partitions_def.name:
-                return context.instance.has_dynamic_partition(partitions_def.name, partition_key)
-            return partitions_def.has_partition_key(partition_key)
-
-        run_requests: list[dg.RunRequest] = []
-        errored = [row for row in ledger.with_status([ERROR]) if owned(row.partition_key)]
-        for row in errored[:MAX_RUN_REQUESTS_PER_TICK]:
-            # The ntropy_batches run resubmits the chunk, or marks it failed past max_attempts.
-            run_requests.append(
-                dg.RunRequest(
-                    run_key=f"ntropy-resubmit:{row.partition_key}:{row.content_hash}:{row.batch_id}",
-                    asset_selection=[batches_key],
-                    partition_key=_partition(row.partition_key),
-                    tags={"ntropy/reason": "resubmit-error-batch", "ntropy/batch_id": row.batch_id or ""},
-                )
-            )
-            context.log.warning(
-                f"Batch {row.batch_id} of partition {row.partition_key} ended in error "
-                f"(attempt {row.attempt} of {max_attempts}); requesting resubmission"
-            )
-        ready_partitions = [r for r in ledger.ready_partitions() if owned(r.partition_key)]
-        for ready in ready_partitions[: MAX_RUN_REQUESTS_PER_TICK - len(run_requests)]:
-            if time.monotonic() > deadline:
-                break
-            run_requests.append(
-                dg.RunRequest(
-                    run_key=f"ntropy-enrich:{ready.partition_key}:{ready.content_hash}:"
-                    f"{_digest(*ready.batch_ids, *ready.failed_batch_ids)}",
-                    asset_selection=[keys.enriched],
-                    partition_key=_partition(ready.partition_key),
-                    tags={"ntropy/content_hash": ready.content_hash},
-                )
-            )
-        still_in_flight = len(in_flight) - (len(summary.completed) + len(summary.errored) if summary else 0)
-        new_cursor = json.dumps(
-            {"last_tick": time.time(), "in_flight": still_in_flight}, separators=(",", ":")
-        )
-        if not run_requests:
-            reason = (
-                f"{still_in_flight} Ntropy batch(es) still processing"
-                if still_in_flight
-                else "No Ntropy batches in flight and no partition waiting for enrichment"
-            )
-            return dg.SensorResult(skip_reason=dg.SkipReason(reason), cursor=new_cursor)
-        return dg.SensorResult(run_requests=run_requests, cursor=new_cursor)
+    def _sensor(context: SensorEvaluationContext) -> dg.SensorResult:
+        return evaluate_batch_sensor(context, settings)
 
     return _sensor
+
+
+def evaluate_batch_sensor(context: SensorEvaluationContext, settings: BatchSensorSettings) -> dg.SensorResult:
+    """One tick: refresh the in-flight batches, then request resubmissions and enrichment runs."""
+    deadline = time.monotonic() + settings.options.tick_budget_seconds
+    previous = load_cursor(context.cursor)
+    if "in_flight" in previous:
+        context.log.debug(f"Previous tick left {previous['in_flight']} batch(es) in flight")
+    warehouse = getattr(context.resources, settings.warehouse_resource_key).get_warehouse()
+    warehouse.ensure_schema()
+    ledger = SubmissionLedger(warehouse)
+    in_flight = ledger.with_status([PROCESSING])
+    summary = _refresh(context, settings, ledger, in_flight, deadline) if in_flight else None
+    owned = functools.partial(_owns, context, settings.partitions_def)
+    run_requests = _resubmission_requests(context, settings, ledger, owned)
+    run_requests += _enrichment_requests(
+        settings.keys.enriched, ledger, owned, deadline, MAX_RUN_REQUESTS_PER_TICK - len(run_requests)
+    )
+    still_in_flight = len(in_flight) - (len(summary.completed) + len(summary.errored) if summary else 0)
+    cursor = json.dumps({"last_tick": time.time(), "in_flight": still_in_flight}, separators=(",", ":"))
+    if run_requests:
+        return dg.SensorResult(run_requests=run_requests, cursor=cursor)
+    reason = (
+        f"{still_in_flight} Ntropy batch(es) still processing"
+        if still_in_flight
+        else "No Ntropy batches in flight and no partition waiting for enrichment"
+    )
+    return dg.SensorResult(skip_reason=dg.SkipReason(reason), cursor=cursor)
+
+
+def _refresh(
+    context: SensorEvaluationContext,
+    settings: BatchSensorSettings,
+    ledger: SubmissionLedger,
+    in_flight: list[LedgerRow],
+    deadline: float,
+) -> RefreshSummary:
+    """Bring the in-flight batches' status up to date from the API, within the tick's budget."""
+    client = getattr(context.resources, settings.ntropy_resource_key).get_client()
+    summary = refresh_in_flight(client, ledger, deadline=deadline, rows=in_flight)
+    context.log.info(
+        f"{len(in_flight)} batch(es) in flight: {len(summary.completed)} completed, "
+        f"{len(summary.errored)} errored this tick"
+        + (" (time budget reached, continuing next tick)" if summary.out_of_time else "")
+    )
+    return summary
+
+
+def _owns(
+    context: SensorEvaluationContext, partitions_def: dg.PartitionsDefinition | None, partition_key: str
+) -> bool:
+    """Whether a ledger partition key belongs to the pipeline's partitions."""
+    if partitions_def is None:
+        return partition_key == UNPARTITIONED
+    if isinstance(partitions_def, dg.DynamicPartitionsDefinition) and partitions_def.name:
+        return context.instance.has_dynamic_partition(partitions_def.name, partition_key)
+    return partitions_def.has_partition_key(partition_key)
+
+
+def _resubmission_requests(
+    context: SensorEvaluationContext,
+    settings: BatchSensorSettings,
+    ledger: SubmissionLedger,
+    owned: Callable[[str], bool],
+) -> list[dg.RunRequest]:
+    """A batches run per errored batch: it resubmits the chunk, or marks it failed past max_attempts."""
+    errored = [row for row in ledger.with_status([ERROR]) if owned(row.partition_key)]
+    requests = []
+    for row in errored[:MAX_RUN_REQUESTS_PER_TICK]:
+        requests.append(
+            dg.RunRequest(
+                run_key=f"ntropy-resubmit:{row.partition_key}:{row.content_hash}:{row.batch_id}",
+                asset_selection=[settings.batches_key],
+                partition_key=_partition(row.partition_key),
+                tags={"ntropy/reason": "resubmit-error-batch", "ntropy/batch_id": row.batch_id or ""},
+            )
+        )
+        context.log.warning(
+            f"Batch {row.batch_id} of partition {row.partition_key} ended in error "
+            f"(attempt {row.attempt} of {settings.options.max_attempts}); requesting resubmission"
+        )
+    return requests
+
+
+def _enrichment_requests(
+    enriched_key: dg.AssetKey,
+    ledger: SubmissionLedger,
+    owned: Callable[[str], bool],
+    deadline: float,
+    limit: int,
+) -> list[dg.RunRequest]:
+    """An enrichment run per owned partition whose latest submission finished (at most ``limit``)."""
+    requests: list[dg.RunRequest] = []
+    for ready in [r for r in ledger.ready_partitions() if owned(r.partition_key)][: max(limit, 0)]:
+        if time.monotonic() > deadline:
+            break
+        requests.append(
+            dg.RunRequest(
+                run_key=f"ntropy-enrich:{ready.partition_key}:{ready.content_hash}:"
+                f"{_digest(*ready.batch_ids, *ready.failed_batch_ids)}",
+                asset_selection=[enriched_key],
+                partition_key=_partition(ready.partition_key),
+                tags={"ntropy/content_hash": ready.content_hash},
+            )
+        )
+    return requests
 
 
 def _partition(partition_key: str) -> str | None:

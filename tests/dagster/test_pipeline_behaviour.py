@@ -8,7 +8,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from ntropy_dagster import NtropyResource, NtropyWarehouseResource, SubmitOptions, build_ntropy_definitions
+from ntropy_dagster import NtropyResource, NtropyWarehouseResource, PipelineOptions, build_ntropy_definitions
 from ntropy_dagster.sandbox import SandboxConfig, run_sandbox
 from ntropy_dagster.sandbox.synthetic import synthetic_transactions
 from tests.dagster.conftest import (
@@ -170,7 +170,7 @@ def test_error_batch_is_resubmitted_then_reported(tmp_path: Any, instance: dg.Da
     with run_sandbox(config) as server:
         raw = history(1, per_day=30, holders=2, prefix="err-")
         defs, pipeline, wh = make_defs(
-            raw, server, f"sqlite:///{tmp_path / 'wh.db'}", submit_options=SubmitOptions(max_attempts=2)
+            raw, server, f"sqlite:///{tmp_path / 'wh.db'}", options=PipelineOptions(max_attempts=2)
         )
         keys = pipeline.keys
         marts = dg.AssetSelection.assets(keys.recurring_groups, keys.income)

@@ -8,6 +8,7 @@ import pytest
 
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.ledger import SubmissionLedger
+from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.dagster.sensors import build_ntropy_batch_sensor
 from ntropy_dagster.sandbox import SandboxConfig, run_sandbox
 from tests.dagster.conftest import API_KEY, history, make_defs, query, run_selection, tick
@@ -85,7 +86,8 @@ def test_the_time_budget_stops_a_tick_and_the_next_one_continues(
         )
         wh.get_warehouse().ensure_schema()
         _fill_ledger(server, wh.get_warehouse(), 30)
-        broke = build_ntropy_batch_sensor(pipeline.keys, name="budget_sensor", tick_budget_seconds=0.0)
+        starved = PipelineOptions(tick_budget_seconds=1e-9)  # runs out before the first answer is recorded
+        broke = build_ntropy_batch_sensor(pipeline.keys, name="budget_sensor", options=starved)
         defs = dg.Definitions.merge(defs, dg.Definitions(sensors=[broke]))
         with dg.build_sensor_context(
             instance=instance, definitions=defs, resources=defs.resources

@@ -1,20 +1,19 @@
 """Asset checks: coverage, per-item error rate, unique ids, group references, mart freshness."""
 
-# No `from __future__ import annotations`: Dagster inspects the annotations of decorated functions.
-from collections.abc import Callable, Iterator
-from typing import Any
+from __future__ import annotations  # no Dagster-decorated function here
+
+from collections.abc import Iterator
 
 import dagster as dg
 import sqlalchemy as sa
-from dagster import AssetCheckExecutionContext
 
 from ntropy_dagster.core.enrichment import EnrichResult
 from ntropy_dagster.core.ledger import SubmissionLedger
 from ntropy_dagster.core.warehouse import Warehouse
-from ntropy_dagster.dagster.resources import NtropyResource
 
 
 def enriched_check_specs(key: dg.AssetKey, threshold: float) -> list[dg.AssetCheckSpec]:
+    """The checks of the enriched-transactions asset (evaluated in its step)."""
     return [
         dg.AssetCheckSpec(
             "all_valid_rows_enriched",
@@ -39,6 +38,7 @@ def enriched_check_specs(key: dg.AssetKey, threshold: float) -> list[dg.AssetChe
 def enriched_check_results(
     warehouse: Warehouse, partition_key: str, result: EnrichResult, threshold: float
 ) -> Iterator[dg.AssetCheckResult]:
+    """The results of :func:`enriched_check_specs` for one partition's stored results."""
     table = warehouse.tables.enriched_transactions
     with warehouse.engine.connect() as conn:
         partition_rows = conn.execute(
@@ -80,40 +80,47 @@ def enriched_check_results(
     )
 
 
-def mart_freshness_check(
-    mart_key: dg.AssetKey,
-    logical: str,
-    enriched_key: dg.AssetKey,
-    resources: Callable[[Any], tuple[NtropyResource, Warehouse]],
-    resource_keys: set[str],
-) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=mart_key,
-        name="not_older_than_enriched_table",
-        description=f"The mart was refreshed after the last write to {enriched_key.to_user_string()}.",
-        required_resource_keys=resource_keys,
-    )
-    def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        _, warehouse = resources(context)
-        enriched = warehouse.tables.enriched_transactions
-        mart = (
-            warehouse.tables[logical]
-            if hasattr(warehouse.tables, "__getitem__")
-            else getattr(warehouse.tables, logical)
-        )
-        with warehouse.engine.connect() as conn:
-            last_enriched = conn.execute(sa.select(sa.func.max(enriched.c.enriched_at))).scalar()
-            last_refresh = conn.execute(sa.select(sa.func.max(mart.c.refreshed_at))).scalar()
-        passed = last_enriched is None or (last_refresh is not None and last_refresh >= last_enriched)
-        return dg.AssetCheckResult(
-            passed=passed,
-            metadata={"last_enriched_at": str(last_enriched), "last_refreshed_at": str(last_refresh)},
-        )
+#: The check of the recurring-groups mart, evaluated in its step.
+GROUPS_REFERENCE_CHECK = "groups_reference_stored_transactions"
+#: The check of each mart that its last refresh came after the last write to the enriched table.
+MART_FRESHNESS_CHECK = "not_older_than_enriched_table"
 
-    return _check
+
+def groups_reference_check_spec(groups_key: dg.AssetKey) -> dg.AssetCheckSpec:
+    """The in-step check of the recurring-groups mart."""
+    return dg.AssetCheckSpec(
+        GROUPS_REFERENCE_CHECK,
+        asset=groups_key,
+        description="Every transaction of every recurring group is in the enriched table.",
+    )
+
+
+def groups_reference_result(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Whether every transaction a recurring group lists is in the enriched table."""
+    missing = dangling_group_transactions(warehouse)
+    return dg.AssetCheckResult(
+        check_name=GROUPS_REFERENCE_CHECK,
+        passed=missing == 0,
+        metadata={"dangling_transaction_refs": missing},
+    )
+
+
+def mart_freshness_result(warehouse: Warehouse, logical: str) -> dg.AssetCheckResult:
+    """Whether the mart ``logical`` was refreshed after the last write to the enriched table."""
+    enriched = warehouse.tables.enriched_transactions
+    mart = warehouse.tables[logical]
+    with warehouse.engine.connect() as conn:
+        last_enriched = conn.execute(sa.select(sa.func.max(enriched.c.enriched_at))).scalar()
+        last_refresh = conn.execute(sa.select(sa.func.max(mart.c.refreshed_at))).scalar()
+    passed = last_enriched is None or (last_refresh is not None and last_refresh >= last_enriched)
+    return dg.AssetCheckResult(
+        passed=passed,
+        metadata={"last_enriched_at": str(last_enriched), "last_refreshed_at": str(last_refresh)},
+    )
 
 
 def dangling_group_transactions(warehouse: Warehouse) -> int:
+    """How many recurring-group links name a transaction the enriched table does not have."""
     links = warehouse.tables.recurring_group_transactions
     enriched = warehouse.tables.enriched_transactions
     with warehouse.engine.connect() as conn:

@@ -19,6 +19,7 @@ CoercibleToAssetKey = dg.AssetKey | str | Sequence[str] | dg.AssetsDefinition | 
 
 
 def raw_key_of(raw: CoercibleToAssetKey) -> dg.AssetKey:
+    """The asset key of an asset given as a key, a string, a path, a definition or a spec."""
     if isinstance(raw, dg.AssetsDefinition):
         return raw.key
     if isinstance(raw, dg.AssetSpec):
@@ -45,9 +46,11 @@ def table_metadata(warehouse: Warehouse, logical: str, row_count: int, **extra: 
     }
 
 
-#: The name :func:`~ntropy_dagster.dagster.failures.step_failures` had when it covered API errors only.
+#: The name :func:`~ntropy_dagster.dagster.failures.step_failures` had when it covered API errors only
+#: (kept for compatibility; the steps use ``step_failures``).
 api_failures = step_failures
 
 
 def op_name(key: dg.AssetKey) -> str:
+    """The op name of the step that materializes ``key``: its parts joined by ``__``, dashes as ``_``."""
     return "__".join(key.path).replace("-", "_")

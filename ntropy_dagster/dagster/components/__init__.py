@@ -1,11 +1,12 @@
-"""The ``dg`` registry module: the components ``dg list components`` shows for ntropy-dagster.
+"""The ``dg`` component of ntropy-dagster: the enrichment pipeline declared in a ``defs.yaml``.
 
-Registered under the ``dagster_dg_cli.registry_modules`` entry point. It imports the components
-eagerly because the registry lists a module's attributes, and :mod:`ntropy_dagster` exports lazily.
+:mod:`ntropy_dagster.components` (the registry module ``dg list components`` reads) re-exports it. The
+attributes resolve the real classes through :mod:`~ntropy_dagster.dagster.components.resolution`.
 """
 
 from __future__ import annotations
 
 from ntropy_dagster.dagster.components.component import NtropyEnrichmentComponent
+from ntropy_dagster.dagster.components.scaffolder import NtropyEnrichmentScaffolder, NtropyScaffoldParams
 
-__all__ = ["NtropyEnrichmentComponent"]
+__all__ = ["NtropyEnrichmentComponent", "NtropyEnrichmentScaffolder", "NtropyScaffoldParams"]

@@ -1,53 +1,87 @@
 """``NtropyEnrichmentComponent``: the whole enrichment pipeline declared in a ``defs.yaml``.
 
-A Dagster Component (the ``dg`` way of declaring pipelines) on top of
-:func:`~ntropy_dagster.dagster.assets.build_ntropy_assets`. Scaffold one with::
+A Dagster Component (the ``dg`` way of declaring pipelines) that builds through
+:func:`~ntropy_dagster.dagster.definitions.build_ntropy_definitions`, the function Python users call. Its
+attributes resolve the real classes: ``ntropy`` is an :class:`NtropyResource`, ``warehouse`` an
+:class:`NtropyWarehouseResource`, ``column_mapping`` a :class:`ColumnMapping` and ``options`` the
+:class:`PipelineOptions`, each with the class's own fields, defaults and validation. Scaffold one with::
 
-    dg scaffold defs ntropy_dagster.dagster.components.NtropyEnrichmentComponent ntropy_enrichment
+    dg scaffold defs ntropy_dagster.components.NtropyEnrichmentComponent ntropy_enrichment
 
 Loading the component builds Definitions only: it makes no API call and opens no database
-connection. The API key is always read from an environment variable at run time.
+connection. The API key is always read from an environment variable when a run starts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import string
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 import dagster as dg
-import sqlalchemy as sa
 from dagster.components.utils.translation import TranslationFn, TranslationFnResolver  # not re-exported
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
+from typing_extensions import TypeAliasType
 
-from ntropy_dagster.client import MAX_BATCH_SIZE
-from ntropy_dagster.core.options import SubmitOptions
-from ntropy_dagster.core.validation import INPUT_COLUMNS, ColumnMapping
-from ntropy_dagster.dagster.assets import NtropyPipeline, build_ntropy_assets
+from ntropy_dagster.core.options import PipelineOptions
+from ntropy_dagster.core.validation import ColumnMapping
+from ntropy_dagster.dagster.assets import build_ntropy_assets
+from ntropy_dagster.dagster.components.legacy import with_legacy_keys
+from ntropy_dagster.dagster.components.resolution import EnvField, keyword_defaults, real_class_resolver
+from ntropy_dagster.dagster.components.scaffolder import NtropyEnrichmentScaffolder
+from ntropy_dagster.dagster.definitions import build_ntropy_definitions
 from ntropy_dagster.dagster.resources import NtropyResource, NtropyWarehouseResource
 from ntropy_dagster.dagster.translator import DagsterNtropyTranslator, NtropyAssetProps
 
-_ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-_DEFAULT_WAREHOUSE_URL = "sqlite:///ntropy_warehouse.db"
+#: The API key is read from this environment variable unless ``ntropy.api_key_env`` names another.
+API_KEY_ENV = "NTROPY_API_KEY"
+_FACTORY_DEFAULTS = keyword_defaults(build_ntropy_assets)
 
 
-# Constraints are checked by validators rather than Field(ge=..., pattern=...): the YAML model dagster
-# derives from these fields also accepts a template string ("{{ env.X }}") for every field, and a
-# Field constraint cannot apply to that union.
+def _doc(description: str) -> dg.Resolver:
+    """The default resolution, with the description Dagster shows for the attribute (a pydantic
+    ``Field(description=)`` is dropped from the YAML schema of a field that has a default)."""
+    return dg.Resolver.default(description=description)
 
 
-def _check_range(name: str, value: float, low: float, high: float | None = None) -> None:
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
+# Dagster checks every field of a pydantic model named in an annotation and rejects constrained ones
+# (gt=, pattern=), which the real classes have; behind a type alias it leaves the class to pydantic and
+# takes the YAML model from the Resolver.
+_NtropyResource = TypeAliasType("_NtropyResource", NtropyResource)
+_NtropyWarehouseResource = TypeAliasType("_NtropyWarehouseResource", NtropyWarehouseResource)
+_ColumnMapping = TypeAliasType("_ColumnMapping", ColumnMapping)
+_PipelineOptions = TypeAliasType("_PipelineOptions", PipelineOptions)
 
-
-def _check_env_var_name(name: str, value: str | None) -> None:
-    if value is not None and not re.fullmatch(_ENV_VAR_NAME, value):
-        raise ValueError(f"{name} must be the name of an environment variable, got {value!r}")
+ResolvedNtropyResource = Annotated[
+    _NtropyResource,
+    real_class_resolver(
+        NtropyResource,
+        env_fields=(EnvField("api_key", default_env=API_KEY_ENV, literal_allowed=False),),
+    ),
+]
+ResolvedWarehouse = Annotated[
+    _NtropyWarehouseResource,
+    real_class_resolver(
+        NtropyWarehouseResource,
+        env_fields=(EnvField("url"),),
+        description="The NtropyWarehouseResource's fields. url may be a template such as "
+        "'{{ env.NTROPY_WAREHOUSE_URL }}' (rendered at load time); with a password, give url_env "
+        "instead (read when a run starts, never shown in the Dagster UI).",
+    ),
+]
+ResolvedColumnMapping = Annotated[
+    _ColumnMapping,
+    real_class_resolver(ColumnMapping),
+]
+ResolvedOptions = Annotated[
+    _PipelineOptions,
+    real_class_resolver(
+        PipelineOptions,
+        description="The PipelineOptions' fields: batch_size, max_attempts, max_in_flight, "
+        "error_rate_threshold, marts_as_of, blocking_timeout, sensor_interval_seconds, ... "
+        "(omitted: their defaults).",
+    ),
+]
 
 
 def _resolve_date(context: dg.ResolutionContext, value: Any) -> dt.date | None:
@@ -59,104 +93,6 @@ def _resolve_date(context: dg.ResolutionContext, value: Any) -> dt.date | None:
 
 
 ResolvedDate = Annotated[dt.date, dg.Resolver(_resolve_date, model_field_type=dt.date)]
-
-
-class ColumnMappingSettings(dg.Model, dg.Resolvable):
-    """How the raw asset's columns map to the v3 input columns (see :class:`ColumnMapping`)."""
-
-    columns: dict[str, str] = Field(
-        default_factory=dict,
-        description="Your column name -> v3 column name, e.g. {txn_id: id, memo: description}.",
-    )
-    entry_type_from_sign: bool = Field(
-        default=False, description="Derive entry_type from the amount's sign (negative = outgoing)."
-    )
-    default_account_holder_type: Literal["consumer", "business"] = Field(
-        default="consumer", description="Type of account holders whose rows carry no account_holder_type."
-    )
-
-    @field_validator("columns")
-    @classmethod
-    def _known_targets(cls, columns: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(columns.values()) - set(INPUT_COLUMNS))
-        if unknown:
-            raise ValueError(f"unknown v3 input column(s) {unknown}; expected one of {sorted(INPUT_COLUMNS)}")
-        return columns
-
-    def to_column_mapping(self) -> ColumnMapping:
-        """The pipeline's :class:`ColumnMapping`."""
-        return ColumnMapping(
-            columns=dict(self.columns),
-            entry_type_from_sign=self.entry_type_from_sign,
-            default_account_holder_type=self.default_account_holder_type,
-        )
-
-
-class NtropyApiSettings(dg.Model, dg.Resolvable):
-    """The ``ntropy`` resource. There is deliberately no field for the key itself."""
-
-    api_key_env: str = Field(
-        default="NTROPY_API_KEY",
-        description="Name of the environment variable holding the API key (read at run time via dg.EnvVar).",
-    )
-    region: Literal["us", "eu"] = Field(default="us", description="API region.")
-    base_url: str | None = Field(
-        default=None,
-        description="Overrides the region's URL, e.g. '{{ env.NTROPY_BASE_URL }}' for a local sandbox "
-        "(a template that renders to nothing means the region's URL).",
-    )
-
-    @field_validator("api_key_env")
-    @classmethod
-    def _env_name(cls, value: str) -> str:
-        _check_env_var_name("ntropy.api_key_env", value)
-        return value
-
-    def to_resource(self) -> NtropyResource:
-        """An :class:`NtropyResource` whose key comes from ``dg.EnvVar(api_key_env)``."""
-        return NtropyResource(
-            api_key=dg.EnvVar(self.api_key_env), region=self.region, base_url=self.base_url or None
-        )
-
-
-class WarehouseSettings(dg.Model, dg.Resolvable):
-    """The ``ntropy_warehouse`` resource: a SQLAlchemy URL given literally or by environment variable."""
-
-    url: str | None = Field(
-        default=None,
-        description="SQLAlchemy URL, e.g. sqlite:///ntropy.db or '{{ env.NTROPY_WAREHOUSE_URL }}' "
-        f"(rendered at load time). Default: {_DEFAULT_WAREHOUSE_URL}.",
-    )
-    url_env: str | None = Field(
-        default=None,
-        description="Instead of url: name of an environment variable read at run time via dg.EnvVar, "
-        "so a password never appears in the Dagster UI.",
-    )
-    db_schema: str | None = Field(default=None, description="Schema the tables are created in.")
-    table_prefix: str = Field(default="ntropy_", description="Prefix of every table name.")
-
-    @model_validator(mode="after")
-    def _one_url(self) -> WarehouseSettings:
-        _check_env_var_name("warehouse.url_env", self.url_env)
-        if self.url is not None and self.url_env is not None:
-            raise ValueError("give warehouse.url or warehouse.url_env, not both")
-        if "url" in self.model_fields_set and not self.url:
-            # A template such as '{{ env.NTROPY_WAREHOUSE_URL }}' rendered to nothing: falling back to
-            # a local SQLite file would silently write the tables to the wrong place.
-            raise ValueError("warehouse.url is empty (is the environment variable it reads set?)")
-        return self
-
-    @property
-    def dialect(self) -> str | None:
-        """The URL's dialect when the URL is known at load time (parsed only, never connected)."""
-        if self.url_env is not None:
-            return None
-        return sa.engine.make_url(self.url or _DEFAULT_WAREHOUSE_URL).get_backend_name()
-
-    def to_resource(self) -> NtropyWarehouseResource:
-        """A lazy :class:`NtropyWarehouseResource` (no connection until a run queries it)."""
-        url: str = dg.EnvVar(self.url_env) if self.url_env else (self.url or _DEFAULT_WAREHOUSE_URL)
-        return NtropyWarehouseResource(url=url, db_schema=self.db_schema, table_prefix=self.table_prefix)
 
 
 class PartitioningSettings(dg.Model, dg.Resolvable):
@@ -183,218 +119,114 @@ class PartitioningSettings(dg.Model, dg.Resolvable):
         return cls(start_date=self.start_date.isoformat(), end_date=end)
 
 
-class AutomationSettings(dg.Model, dg.Resolvable):
-    """The batch sensor (sensor mode only; ignored in blocking mode, which has no sensor)."""
-
-    sensor_default_status: Literal["running", "stopped"] = Field(
-        default="running", description="Whether the sensor starts running when the code location loads."
-    )
-    minimum_interval_seconds: int = Field(default=30, description="Seconds between sensor ticks.")
-    sensor_name: str = Field(
-        default="ntropy_batch_sensor", description="Sensor name (unique per code location)."
-    )
-
-    @field_validator("minimum_interval_seconds")
-    @classmethod
-    def _interval(cls, value: int) -> int:
-        _check_range("automation.minimum_interval_seconds", value, 1)
-        return value
+def _resolve_sensor_status(context: dg.ResolutionContext, value: Any) -> dg.DefaultSensorStatus:
+    status = context.resolve_value(value)
+    if isinstance(status, dg.DefaultSensorStatus):
+        return status
+    if str(status).lower() not in ("running", "stopped"):
+        raise ValueError(f"sensor_default_status must be 'running' or 'stopped', got {status!r}")
+    return dg.DefaultSensorStatus(str(status).upper())
 
 
-class NtropyScaffoldParams(BaseModel):
-    """Options of ``dg scaffold defs ntropy_dagster.dagster.components.NtropyEnrichmentComponent <path>``."""
-
-    raw_asset: str = Field(default="raw_transactions", description="Key of your raw-transactions asset.")
-    partitioning: Literal["daily", "monthly", "none"] = "daily"
-    start_date: str = Field(default="2024-01-01", description="First partition (daily or monthly).")
-    mode: Literal["sensor", "blocking"] = "sensor"
-
-
-_DEFS_TEMPLATE = string.Template("""\
-type: $type_name
-
-attributes:
-  # Key of your raw-transactions asset: a pandas DataFrame with the v3 input columns
-  # id, description, date, amount, entry_type, currency (optional: account_holder_id,
-  # account_holder_type, location_raw_address, location_country). "bank/raw" = AssetKey(["bank", "raw"]).
-  raw_asset: $raw_asset
-
-  # Map your column names to the v3 names (drop this block if they already match).
-  # column_mapping:
-  #   columns:
-  #     txn_id: id
-  #     memo: description
-  #   entry_type_from_sign: true            # signed amounts: negative = outgoing
-  #   default_account_holder_type: consumer # or business
-
-  # The Ntropy API. The key is read from this environment variable when a run starts and
-  # never appears here or in the Dagster UI. base_url: with NTROPY_BASE_URL set (e.g. to a sandbox
-  # started with `python -m ntropy_dagster.sandbox`) requests go there, else to the region's URL.
-  ntropy:
-    api_key_env: NTROPY_API_KEY
-    region: us
-    base_url: "{{ env.NTROPY_BASE_URL }}"
-
-  # The SQL warehouse the enriched tables and marts are written to (SQLAlchemy URL):
-  # sqlite:///file.db, duckdb:///file.duckdb or postgresql+psycopg://user@host/db.
-  # With a password, use url_env (read at run time) instead of url.
-  warehouse:
-    url: sqlite:///ntropy_warehouse.db
-    # url_env: NTROPY_WAREHOUSE_URL
-    # db_schema: analytics
-    table_prefix: ntropy_
-
-  # Must match the partitions of raw_asset. type: daily | monthly | none
-  partitioning:
-$partitioning
-
-  # sensor: ntropy_batches submits, a sensor requests the enrichment run when Ntropy is done
-  #         (needs the Dagster daemon). blocking: one step submits and waits (no sensor).
-  mode: $mode
-  batch_size: $batch_size       # transactions per batch, 1 to $batch_size
-  max_in_flight: 10       # batches processing at once for this API key
-  max_attempts: 3         # submissions of a batch that ended in error
-  error_rate_threshold: 0.05
-  include_marts: true     # recurring_groups and income marts
-
-  # The batch sensor (sensor mode).
-  automation:
-    sensor_default_status: running
-    minimum_interval_seconds: 30
-
-  # Applied on top of each asset's default spec; {{ props.name }} is account_holders, batches,
-  # enriched_transactions, recurring_groups or income.
-  # translation:
-  #   key_prefix: ntropy
-  #   group_name: enrichment
-  #   owners: ["team:data"]
-  #   tags:
-  #     stage: "{{ props.name }}"
-""")
+ResolvedSensorStatus = Annotated[
+    dg.DefaultSensorStatus,
+    dg.Resolver(
+        _resolve_sensor_status,
+        model_field_type=Literal["running", "stopped"],
+        description="running or stopped: whether the batch sensor runs when the code location loads.",
+    ),
+]
 
 
-class NtropyEnrichmentScaffolder(dg.Scaffolder[NtropyScaffoldParams]):
-    """Writes a commented ``defs.yaml`` with working, sandbox-friendly defaults."""
+class _TranslationFnTranslator(DagsterNtropyTranslator):
+    """The default translator's spec with the YAML ``translation:`` applied on top."""
 
-    @classmethod
-    def get_scaffold_params(cls) -> type[NtropyScaffoldParams]:
-        return NtropyScaffoldParams
-
-    def scaffold(self, request: dg.ScaffoldRequest[NtropyScaffoldParams]) -> None:
-        if request.scaffold_format != "yaml":
-            from dagster.components.component_scaffolding import scaffold_component
-
-            scaffold_component(request)
-            return
-        text = render_defs_yaml(request.type_name, request.params)
-        if request.append:
-            with open(request.target_path, "a", encoding="utf-8") as f:
-                f.write("---\n" + text)
-        else:
-            (request.target_path / "defs.yaml").write_text(text, encoding="utf-8")
-
-
-def render_defs_yaml(type_name: str, params: NtropyScaffoldParams | None = None) -> str:
-    """The commented ``defs.yaml`` the scaffolder writes."""
-    params = params or NtropyScaffoldParams()
-    partitioning = f"    type: {params.partitioning}"
-    if params.partitioning != "none":
-        partitioning += f'\n    start_date: "{params.start_date}"'
-    return _DEFS_TEMPLATE.substitute(
-        type_name=type_name,
-        raw_asset=params.raw_asset,
-        partitioning=partitioning,
-        mode=params.mode,
-        batch_size=MAX_BATCH_SIZE,
-    )
-
-
-class _TranslatedNtropyTranslator(DagsterNtropyTranslator):
-    """The default translator, the warehouse dialect as a kind, then the YAML ``translation:``."""
-
-    def __init__(self, translation: TranslationFn[NtropyAssetProps] | None, dialect: str | None) -> None:
+    def __init__(self, translation: TranslationFn[NtropyAssetProps]) -> None:
         self._translation = translation
-        self._dialect = dialect
 
     def get_asset_spec(self, props: NtropyAssetProps) -> dg.AssetSpec:
-        if props.table_name and props.dialect is None and self._dialect:
-            props = replace(props, dialect=self._dialect)
-        spec = super().get_asset_spec(props)
-        return self._translation(spec, props) if self._translation else spec
+        return self._translation(super().get_asset_spec(props), props)
 
 
 def _translation_scope(props: NtropyAssetProps) -> Mapping[str, Any]:
     return {"props": props}
 
 
+ResolvedTranslation = Annotated[
+    TranslationFn[NtropyAssetProps], TranslationFnResolver[NtropyAssetProps](_translation_scope)
+]
+
+
 @dg.scaffold_with(NtropyEnrichmentScaffolder)
 class NtropyEnrichmentComponent(dg.Component, dg.Model, dg.Resolvable):
     """Ntropy transaction enrichment: raw transactions -> account holders -> batches -> enriched -> marts.
 
-    Declares the assets, checks, batch sensor and both resources of
-    :func:`~ntropy_dagster.dagster.definitions.build_ntropy_definitions` downstream of an existing
-    raw-transactions asset. The API key comes from an environment variable (``ntropy.api_key_env``).
+    Declares what :func:`~ntropy_dagster.dagster.definitions.build_ntropy_definitions` builds (assets,
+    checks, the batch sensor and both resources) downstream of an existing raw-transactions asset.
+    The API key comes from an environment variable (``ntropy.api_key_env``).
     """
 
-    raw_asset: str = Field(
-        description="Asset key of the raw transactions (a pandas DataFrame); '/' separates key parts."
-    )
-    column_mapping: ColumnMappingSettings | None = Field(
-        default=None, description="Rename raw columns to the v3 input columns."
-    )
-    ntropy: NtropyApiSettings = Field(default_factory=NtropyApiSettings, description="The Ntropy API.")
-    warehouse: WarehouseSettings = Field(
-        default_factory=WarehouseSettings,
-        description=f"The SQL warehouse. Default: {_DEFAULT_WAREHOUSE_URL}.",
-    )
-    partitioning: PartitioningSettings = Field(
-        default_factory=lambda: PartitioningSettings(type="none"),
-        description="Partitions of the enrichment assets (the raw asset's). Default: unpartitioned.",
-    )
-    mode: Literal["sensor", "blocking"] = Field(
-        default="sensor",
-        description="sensor: submit, then a sensor requests the enrichment run; blocking: submit and wait.",
-    )
-    batch_size: int = Field(default=MAX_BATCH_SIZE, description="Transactions per batch.")
-    max_in_flight: int = Field(default=10, description="Batches processing at once.")
-    max_attempts: int = Field(default=3, description="Submissions of a batch that ended in error.")
-    error_rate_threshold: float = Field(
-        default=0.05, description="Per-item error rate above which the error-rate check fails."
-    )
-    include_marts: bool = Field(default=True, description="Add the recurring_groups and income marts.")
-    marts_as_of: Literal["data", "today"] = Field(
-        default="data", description="Activity of recurring groups relative to the latest data or today."
-    )
-    blocking_timeout_seconds: float = Field(
-        default=3600.0, description="Blocking mode: how long the step waits for its batches."
-    )
-    automation: AutomationSettings = Field(
-        default_factory=AutomationSettings, description="The batch sensor (sensor mode)."
-    )
-    ntropy_resource_key: str = Field(default="ntropy", description="Resource key of the Ntropy API.")
-    warehouse_resource_key: str = Field(
-        default="ntropy_warehouse", description="Resource key of the warehouse."
-    )
-    translation: (
-        Annotated[
-            TranslationFn[NtropyAssetProps],
-            TranslationFnResolver[NtropyAssetProps](_translation_scope),
-        ]
-        | None
-    ) = Field(
-        default=None,
-        description="Asset attributes applied on top of each default spec (key_prefix, group_name, owners, "
-        "tags, kinds, ...); templates see {{ props.name }}, {{ props.table_name }} and {{ spec }}.",
-    )
+    raw_asset: Annotated[
+        str, _doc("Asset key of the raw transactions (a pandas DataFrame); '/' separates key parts.")
+    ]
+    column_mapping: Annotated[
+        ResolvedColumnMapping | None,
+        _doc(
+            "The ColumnMapping: your column name -> v3 column name (columns: {txn_id: id, memo: "
+            "description}), entry_type_from_sign, default_account_holder_type."
+        ),
+    ] = None
+    ntropy: Annotated[
+        ResolvedNtropyResource | None,
+        _doc(
+            "The NtropyResource's fields. The key is never written here: api_key_env names the environment "
+            f"variable read when a run starts (default {API_KEY_ENV}). Omitted: the Python default "
+            f"({API_KEY_ENV}, and NTROPY_BASE_URL when set)."
+        ),
+    ] = None
+    warehouse: ResolvedWarehouse = Field(default_factory=NtropyWarehouseResource)
+    partitioning: Annotated[
+        PartitioningSettings,
+        _doc("Partitions of the enrichment assets (the raw asset's). Default: unpartitioned."),
+    ] = Field(default_factory=lambda: PartitioningSettings(type="none"))
+    mode: Annotated[
+        Literal["sensor", "blocking"],
+        _doc("sensor: submit, then a sensor requests the enrichment run; blocking: submit and wait."),
+    ] = "sensor"
+    options: ResolvedOptions = Field(default_factory=PipelineOptions)
+    include_marts: Annotated[bool, _doc("Add the recurring_groups and income marts.")] = _FACTORY_DEFAULTS[
+        "include_marts"
+    ]
+    dialect: Annotated[
+        str | None,
+        _doc(
+            "Warehouse dialect shown as a kind (sqlite, duckdb, postgresql). Default: parsed from a literal "
+            "warehouse.url (never connecting); give it when the URL comes from url_env."
+        ),
+    ] = None
+    sensor_name: Annotated[str, _doc("Batch sensor name (unique per code location).")] = _FACTORY_DEFAULTS[
+        "sensor_name"
+    ]
+    sensor_default_status: ResolvedSensorStatus = _FACTORY_DEFAULTS["sensor_default_status"]
+    ntropy_resource_key: Annotated[str, _doc("Resource key of the Ntropy API.")] = _FACTORY_DEFAULTS[
+        "ntropy_resource_key"
+    ]
+    warehouse_resource_key: Annotated[str, _doc("Resource key of the warehouse.")] = _FACTORY_DEFAULTS[
+        "warehouse_resource_key"
+    ]
+    translation: Annotated[
+        ResolvedTranslation | None,
+        _doc(
+            "Asset attributes applied on top of each default spec (key_prefix, group_name, owners, tags, "
+            "kinds, ...); templates see {{ props.name }}, {{ props.table_name }} and {{ spec }}."
+        ),
+    ] = None
 
-    @model_validator(mode="after")
-    def _ranges(self) -> NtropyEnrichmentComponent:
-        _check_range("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
-        _check_range("max_in_flight", self.max_in_flight, 1)
-        _check_range("max_attempts", self.max_attempts, 1)
-        _check_range("error_rate_threshold", self.error_rate_threshold, 0, 1)
-        _check_range("blocking_timeout_seconds", self.blocking_timeout_seconds, 1)
-        return self
+    @classmethod
+    def model(cls) -> type[BaseModel]:
+        """The YAML model Dagster derives, also accepting the keys of earlier versions (moved to
+        their new place with a FutureWarning)."""
+        return with_legacy_keys(super().model())
 
     @classmethod
     def get_spec(cls) -> dg.ComponentTypeSpec:
@@ -405,51 +237,29 @@ class NtropyEnrichmentComponent(dg.Component, dg.Model, dg.Resolvable):
             produces=["asset", "asset_check", "sensor", "resource"],
         )
 
-    def build_pipeline(self) -> NtropyPipeline:
-        """The assets, checks and (sensor mode) the batch sensor, without resources."""
-        pipeline = build_ntropy_assets(
-            dg.AssetKey.from_user_string(self.raw_asset),
-            partitions_def=self.partitioning.to_partitions_def(),
-            column_mapping=self.column_mapping.to_column_mapping() if self.column_mapping else None,
-            translator=_TranslatedNtropyTranslator(self.translation, self.warehouse.dialect),
-            blocking=self.mode == "blocking",
-            blocking_timeout=self.blocking_timeout_seconds,
-            submit_options=SubmitOptions(
-                batch_size=self.batch_size, max_attempts=self.max_attempts, max_in_flight=self.max_in_flight
-            ),
-            error_rate_threshold=self.error_rate_threshold,
-            include_marts=self.include_marts,
-            marts_as_of=self.marts_as_of,
-            ntropy_resource_key=self.ntropy_resource_key,
-            warehouse_resource_key=self.warehouse_resource_key,
-            sensor_name=self.automation.sensor_name,
-            sensor_minimum_interval_seconds=self.automation.minimum_interval_seconds,
-            sensor_default_status=dg.DefaultSensorStatus(self.automation.sensor_default_status.upper()),
-        )
-        return pipeline
+    @property
+    def translator(self) -> DagsterNtropyTranslator | None:
+        """The translator with the YAML ``translation:`` on top, or None for the default one."""
+        return _TranslationFnTranslator(self.translation) if self.translation else None
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         """Assets, checks, the batch sensor (sensor mode) and both resources. No I/O happens here."""
-        pipeline = self.build_pipeline()
-        return dg.Definitions(
-            assets=pipeline.assets,
-            asset_checks=pipeline.asset_checks,
-            sensors=pipeline.sensors,
-            resources={
-                self.ntropy_resource_key: self.ntropy.to_resource(),
-                self.warehouse_resource_key: self.warehouse.to_resource(),
-            },
+        return build_ntropy_definitions(
+            dg.AssetKey.from_user_string(self.raw_asset),
+            ntropy=self.ntropy,
+            warehouse=self.warehouse,
+            partitions_def=self.partitioning.to_partitions_def(),
+            column_mapping=self.column_mapping,
+            translator=self.translator,
+            options=self.options,
+            blocking=self.mode == "blocking",
+            include_marts=self.include_marts,
+            dialect=self.dialect,
+            ntropy_resource_key=self.ntropy_resource_key,
+            warehouse_resource_key=self.warehouse_resource_key,
+            sensor_name=self.sensor_name,
+            sensor_default_status=self.sensor_default_status,
         )
 
 
-__all__ = [
-    "AutomationSettings",
-    "ColumnMappingSettings",
-    "NtropyApiSettings",
-    "NtropyEnrichmentComponent",
-    "NtropyEnrichmentScaffolder",
-    "NtropyScaffoldParams",
-    "PartitioningSettings",
-    "WarehouseSettings",
-    "render_defs_yaml",
-]
+__all__ = ["API_KEY_ENV", "NtropyEnrichmentComponent", "PartitioningSettings"]

@@ -1,0 +1,381 @@
+"""The steps of the transaction path: what every asset, check and ``NtropyResource.enrich`` runs.
+
+Each asset body that :func:`~ntropy_dagster.dagster.assets.build_ntropy_assets` defines is a one-line
+wrapper around a ``materialize_*`` function here, which takes the execution context, the raw frame
+where the asset reads one, and one frozen :class:`StepSettings`. The write-your-own-body API
+(:meth:`~ntropy_dagster.dagster.resources.NtropyResource.enrich`) runs :func:`enrich_frame`, built from
+the same functions. They call the Dagster-free core and turn its errors into step failures with
+:func:`~ntropy_dagster.dagster.failures.step_failures`; every setting comes from the
+:class:`~ntropy_dagster.core.options.PipelineOptions`.
+"""
+
+from __future__ import annotations  # no Dagster-decorated function here
+
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from ntropy_dagster.client import NtropyClient
+from ntropy_dagster.core.account_holders import ensure_account_holders
+from ntropy_dagster.core.enrichment import EnrichResult, store_partition_results, submit_wait_and_store
+from ntropy_dagster.core.ledger import SubmissionLedger
+from ntropy_dagster.core.marts import refresh_income, refresh_recurring_groups
+from ntropy_dagster.core.options import PipelineOptions
+from ntropy_dagster.core.rejected import write_rejected
+from ntropy_dagster.core.submission import SubmissionResult, submit_partition
+from ntropy_dagster.core.validation import ColumnMapping, ValidatedInput, validate_transactions
+from ntropy_dagster.core.warehouse import Warehouse
+from ntropy_dagster.dagster.assets.checks import (
+    enriched_check_results,
+    groups_reference_result,
+    mart_freshness_result,
+)
+from ntropy_dagster.dagster.assets.common import partition_key_of, table_metadata
+from ntropy_dagster.dagster.failures import step_failures
+from ntropy_dagster.dagster.pipeline import PipelineKeys
+
+#: What a step of the enriched-transactions asset yields.
+EnrichedEvent = dg.MaterializeResult | dg.AssetCheckResult
+#: The context of an asset step.
+StepContext = dg.AssetExecutionContext
+#: The contexts that read resources: asset steps and asset checks.
+ResourceContext = dg.AssetExecutionContext | dg.AssetCheckExecutionContext
+
+_ENRICHED_SOURCE_COLUMNS = ("description", "date", "amount", "entry_type", "currency", "account_holder_id")
+
+
+@dataclass(frozen=True)
+class StepSettings:
+    """Everything the factory's steps need besides the context: one frozen object per pipeline.
+
+    Attributes:
+        keys: the pipeline's asset keys (``keys.raw`` names the raw asset in messages and lineage).
+        options: every number of the pipeline (batch size, timeouts, thresholds, marts mode, ...).
+        column_mapping: how the raw frame's columns map to the v3 input columns (None: they match).
+        ntropy_resource_key, warehouse_resource_key: the resources the steps read.
+        blocking: the enriched asset submits and waits itself (no batches asset, no sensor).
+    """
+
+    keys: PipelineKeys
+    options: PipelineOptions
+    column_mapping: ColumnMapping | None
+    ntropy_resource_key: str
+    warehouse_resource_key: str
+    blocking: bool
+
+    @property
+    def resource_keys(self) -> set[str]:
+        """The resources every step requires."""
+        return {self.ntropy_resource_key, self.warehouse_resource_key}
+
+
+def open_warehouse(resource: Any) -> Warehouse:
+    """The warehouse of an ``NtropyWarehouseResource``, its tables created if missing."""
+    warehouse: Warehouse = resource.get_warehouse()
+    warehouse.ensure_schema()
+    return warehouse
+
+
+def step_warehouse(context: ResourceContext, settings: StepSettings) -> Warehouse:
+    """The warehouse of the step's warehouse resource, its tables created if missing."""
+    return open_warehouse(getattr(context.resources, settings.warehouse_resource_key))
+
+
+def step_client(context: ResourceContext, settings: StepSettings) -> NtropyClient:
+    """The pooled API client of the step's Ntropy resource."""
+    client: NtropyClient = getattr(context.resources, settings.ntropy_resource_key).get_client()
+    return client
+
+
+def failures(context: StepContext) -> AbstractContextManager[None]:
+    """:func:`step_failures` with the partition the step works on in the failure's metadata."""
+    return step_failures(**{"ntropy/partition_key": partition_key_of(context)})
+
+
+def validate_frame(
+    context: StepContext, frame: Any, column_mapping: ColumnMapping | None, *, source: str
+) -> ValidatedInput:
+    """Validate the frame's rows (rejections are kept, not raised); ``source`` names it in errors."""
+    if not isinstance(frame, pd.DataFrame):
+        raise dg.Failure(f"Expected a pandas DataFrame from {source}, got {type(frame).__name__}")
+    validated = validate_transactions(frame, column_mapping)
+    context.log.info(
+        f"{validated.raw_rows} raw rows: {len(validated.payloads)} valid, "
+        f"{len({r.row_number for r in validated.rejected})} rejected"
+    )
+    return validated
+
+
+def validate_raw(context: StepContext, raw: Any, settings: StepSettings) -> ValidatedInput:
+    """Validate the raw asset's partition with the pipeline's column mapping."""
+    return validate_frame(context, raw, settings.column_mapping, source=settings.keys.raw.to_user_string())
+
+
+def create_account_holders(
+    context: StepContext, client: NtropyClient, warehouse: Warehouse, validated: ValidatedInput
+) -> dict[str, Any]:
+    """Create the account holders the warehouse does not know yet; return the counts as metadata."""
+    with failures(context):
+        created, existing = ensure_account_holders(client, warehouse, validated)
+    return {
+        "ntropy/account_holders_seen": len(validated.account_holders),
+        "ntropy/account_holders_created": created,
+        "ntropy/account_holders_existing": existing,
+    }
+
+
+def _scope(context: StepContext) -> dict[str, Any]:
+    """The keyword arguments every core step takes from the context: its partition and its log."""
+    return {"partition_key": partition_key_of(context), "log": context.log}
+
+
+def submit_validated(
+    context: StepContext,
+    client: NtropyClient,
+    warehouse: Warehouse,
+    validated: ValidatedInput,
+    options: PipelineOptions,
+) -> tuple[SubmissionResult, int]:
+    """Record the rejected rows and submit what the ledger does not have yet; return (result, rejections)."""
+    rejected = write_rejected(warehouse, partition_key_of(context), validated, log=context.log)
+    ledger, started = SubmissionLedger(warehouse), time.monotonic()
+    with failures(context):
+        result = submit_partition(
+            client, ledger, validated, options=options, run_id=context.run.run_id, **_scope(context)
+        )
+    result.duration_seconds = time.monotonic() - started
+    _log_submission(context, result)
+    return result, rejected
+
+
+def submit_wait_store_validated(
+    context: StepContext,
+    client: NtropyClient,
+    warehouse: Warehouse,
+    validated: ValidatedInput,
+    options: PipelineOptions,
+) -> tuple[SubmissionResult, EnrichResult, int]:
+    """The blocking path: rejected rows, then submit, wait for the batches and store their results."""
+    rejected = write_rejected(warehouse, partition_key_of(context), validated, log=context.log)
+    started = time.monotonic()
+    with failures(context):
+        submission, result = submit_wait_and_store(
+            client, warehouse, validated, options=options, run_id=context.run.run_id, **_scope(context)
+        )
+    result.duration_seconds = time.monotonic() - started - submission.duration_seconds
+    _log_submission(context, submission)
+    _log_stored(context, result)
+    return submission, result, rejected
+
+
+def store_validated(
+    context: StepContext,
+    client: NtropyClient,
+    warehouse: Warehouse,
+    validated: ValidatedInput,
+    options: PipelineOptions,
+) -> EnrichResult:
+    """Upsert the results of the partition's finished batches into the enriched table."""
+    ledger, started = SubmissionLedger(warehouse), time.monotonic()
+    with failures(context):
+        result = store_partition_results(
+            client, ledger, warehouse, validated, batch_size=options.batch_size, **_scope(context)
+        )
+    result.duration_seconds = time.monotonic() - started
+    _log_stored(context, result)
+    return result
+
+
+def _log_submission(context: StepContext, result: SubmissionResult) -> None:
+    context.log.info(
+        f"Partition {partition_key_of(context)}: {len(result.submitted)} batch(es) submitted, "
+        f"{len(result.reattached) + len(result.adopted)} re-attached in {result.duration_seconds:.1f}s"
+    )
+
+
+def _log_stored(context: StepContext, result: EnrichResult) -> None:
+    context.log.info(f"Stored {result.rows_written} enriched transactions in {result.duration_seconds:.1f}s")
+
+
+def submission_metadata(validated: ValidatedInput, result: SubmissionResult, rejected: int) -> dict[str, Any]:
+    """What a submission shows on its materialization: batches, counts, content hash, request ids."""
+    return {
+        "ntropy/batch_ids": result.batch_ids,
+        "ntropy/batches_submitted": len(result.submitted),
+        "ntropy/batches_reattached": len(result.reattached) + len(result.adopted),
+        "ntropy/transactions_submitted": result.transactions_submitted,
+        "ntropy/valid_rows": len(validated.payloads),
+        "ntropy/raw_rows": validated.raw_rows,
+        "ntropy/rejected_rows": len({r.row_number for r in validated.rejected}),
+        "ntropy/rejections": rejected,
+        "ntropy/content_hash": result.content_hash,
+        "ntropy/request_ids": result.request_ids,
+        "ntropy/duration_seconds": round(result.duration_seconds, 3),
+    }
+
+
+def enriched_lineage(raw_key: dg.AssetKey) -> dg.TableColumnLineage:
+    """Which raw column each enriched column comes from."""
+    sources = {"transaction_id": "id"} | {column: column for column in _ENRICHED_SOURCE_COLUMNS}
+    return dg.TableColumnLineage(
+        deps_by_column={
+            column: [dg.TableColumnDep(asset_key=raw_key, column_name=source)]
+            for column, source in sources.items()
+        }
+    )
+
+
+def enriched_metadata(
+    warehouse: Warehouse, result: EnrichResult, raw_key: dg.AssetKey | None
+) -> dict[str, Any]:
+    """The enriched table's standard metadata plus what this partition's results were."""
+    lineage = {"dagster/column_lineage": enriched_lineage(raw_key)} if raw_key is not None else {}
+    return table_metadata(
+        warehouse,
+        "enriched_transactions",
+        warehouse.count("enriched_transactions"),
+        **lineage,
+        **{
+            "ntropy/partition_rows": result.rows_written,
+            "ntropy/batch_ids": result.batch_ids,
+            "ntropy/errored_items": result.errored_items,
+            "ntropy/error_codes": dict(result.error_codes),
+            "ntropy/failed_batch_ids": result.failed_batch_ids,
+            "ntropy/stale_rows_deleted": result.stale_rows_deleted,
+            "ntropy/duration_seconds": round(result.duration_seconds, 3),
+        },
+    )
+
+
+def enriched_events(
+    context: StepContext,
+    warehouse: Warehouse,
+    result: EnrichResult,
+    options: PipelineOptions,
+    metadata: dict[str, Any],
+) -> Iterator[EnrichedEvent]:
+    """The enriched asset's materialization, then its check results for the partition."""
+    yield dg.MaterializeResult(metadata=metadata)
+    yield from enriched_check_results(
+        warehouse, partition_key_of(context), result, options.error_rate_threshold
+    )
+
+
+def enrich_blocking(
+    context: StepContext,
+    client: NtropyClient,
+    warehouse: Warehouse,
+    validated: ValidatedInput,
+    options: PipelineOptions,
+    *,
+    raw_key: dg.AssetKey | None = None,
+    extra_metadata: dict[str, Any] | None = None,
+) -> Iterator[EnrichedEvent]:
+    """Submit, wait, store, then yield the materialization (with the submission's metadata) and checks."""
+    submission, result, rejected = submit_wait_store_validated(context, client, warehouse, validated, options)
+    metadata = (
+        enriched_metadata(warehouse, result, raw_key)
+        | (extra_metadata or {})
+        | submission_metadata(validated, submission, rejected)
+    )
+    yield from enriched_events(context, warehouse, result, options, metadata)
+
+
+def enrich_frame(
+    context: dg.AssetExecutionContext,
+    frame: Any,
+    client: NtropyClient,
+    warehouse: Warehouse,
+    *,
+    column_mapping: ColumnMapping | None,
+    options: PipelineOptions,
+) -> Iterator[EnrichedEvent]:
+    """The whole blocking path for the context's partition: validate, rejected rows, account holders,
+    submit, wait, store; yields the materialization and the check results."""
+    warehouse.ensure_schema()
+    validated = validate_frame(context, frame, column_mapping, source="the caller of enrich()")
+    holders = create_account_holders(context, client, warehouse, validated)
+    yield from enrich_blocking(context, client, warehouse, validated, options, extra_metadata=holders)
+
+
+def materialize_account_holders(
+    context: dg.AssetExecutionContext, raw: Any, settings: StepSettings
+) -> dg.MaterializeResult:
+    """The account-holders asset: create the partition's account holders the warehouse does not know."""
+    warehouse = step_warehouse(context, settings)
+    validated = validate_raw(context, raw, settings)
+    holders = create_account_holders(context, step_client(context, settings), warehouse, validated)
+    total = warehouse.count("account_holders")
+    return dg.MaterializeResult(metadata=table_metadata(warehouse, "account_holders", total, **holders))
+
+
+def materialize_batches(
+    context: dg.AssetExecutionContext, raw: Any, settings: StepSettings
+) -> dg.MaterializeResult:
+    """The batches asset (sensor mode): submit the partition's new content; the sensor does the rest."""
+    warehouse = step_warehouse(context, settings)
+    validated = validate_raw(context, raw, settings)
+    result, rejected = submit_validated(
+        context, step_client(context, settings), warehouse, validated, settings.options
+    )
+    if result.failed:
+        context.log.error(f"Batches that failed for good: {result.failed}")
+    total = warehouse.count("batches", partition_key=partition_key_of(context))
+    metadata = submission_metadata(validated, result, rejected)
+    return dg.MaterializeResult(metadata=table_metadata(warehouse, "batches", total, **metadata))
+
+
+def materialize_enriched(
+    context: dg.AssetExecutionContext, raw: Any, settings: StepSettings
+) -> Iterator[EnrichedEvent]:
+    """The enriched asset: store the finished batches' results (blocking mode: submit and wait first)."""
+    client, warehouse = step_client(context, settings), step_warehouse(context, settings)
+    validated = validate_raw(context, raw, settings)
+    if settings.blocking:
+        yield from enrich_blocking(
+            context, client, warehouse, validated, settings.options, raw_key=settings.keys.raw
+        )
+        return
+    result = store_validated(context, client, warehouse, validated, settings.options)
+    metadata = enriched_metadata(warehouse, result, settings.keys.raw)
+    yield from enriched_events(context, warehouse, result, settings.options, metadata)
+
+
+def materialize_recurring_groups(
+    context: dg.AssetExecutionContext, settings: StepSettings
+) -> Iterator[EnrichedEvent]:
+    """The recurring-groups mart: refresh the groups of account holders with new enriched rows."""
+    warehouse = step_warehouse(context, settings)
+    with step_failures():
+        holders = refresh_recurring_groups(
+            step_client(context, settings),
+            warehouse,
+            as_of_mode=settings.options.marts_as_of,
+            log=context.log,
+        )
+    total = warehouse.count("recurring_groups")
+    metadata = {"ntropy/account_holders_refreshed": len(holders)}
+    yield dg.MaterializeResult(metadata=table_metadata(warehouse, "recurring_groups", total, **metadata))
+    yield groups_reference_result(warehouse)
+
+
+def materialize_income(context: dg.AssetExecutionContext, settings: StepSettings) -> dg.MaterializeResult:
+    """The income mart: derive income sources from the enriched table and the recurring groups."""
+    warehouse = step_warehouse(context, settings)
+    sources = refresh_income(warehouse, as_of_mode=settings.options.marts_as_of)
+    total = warehouse.count("income_sources")
+    return dg.MaterializeResult(
+        metadata=table_metadata(warehouse, "income_sources", total, **{"ntropy/sources": sources})
+    )
+
+
+def check_mart_freshness(
+    context: dg.AssetCheckExecutionContext, settings: StepSettings, logical: str
+) -> dg.AssetCheckResult:
+    """The freshness check of the mart table ``logical``."""
+    return mart_freshness_result(step_warehouse(context, settings), logical)
