@@ -1,6 +1,6 @@
 """The marts: the rules that derive what v3 no longer returns, and their refresh in the warehouse."""
 
-from ntropy_dagster.core.marts.refresh import refresh_income, refresh_recurring_groups
+from ntropy_dagster.core.marts.refresh import GroupsRefresh, refresh_income, refresh_recurring_groups
 from ntropy_dagster.core.marts.rules import (
     INCOME_TRANSACTION_COLUMNS,
     PERIOD_DAYS,
@@ -21,6 +21,7 @@ __all__ = [
     "PERIODICITIES",
     "PERIOD_DAYS",
     "SOURCE_TYPES",
+    "GroupsRefresh",
     "grace_days",
     "income_source_rows",
     "income_source_type",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
 
-from ntropy_dagster.client import NtropyClient
+from ntropy_dagster.client import NtropyClient, NtropyError
 from ntropy_dagster.core.clock import utcnow
 from ntropy_dagster.core.marts.rules import (
     INCOME_TRANSACTION_COLUMNS,
@@ -21,16 +22,26 @@ from ntropy_dagster.core.warehouse import Warehouse
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class GroupsRefresh:
+    """What :func:`refresh_recurring_groups` did: the holders refreshed and those that failed (with why)."""
+
+    refreshed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
 def refresh_recurring_groups(
     client: NtropyClient,
     warehouse: Warehouse,
     *,
     as_of_mode: str = "data",
     log: logging.Logger | Any = logger,
-) -> list[str]:
+) -> GroupsRefresh:
     """Refresh the recurring groups of every account holder with enriched rows newer than its groups.
 
-    Returns the account holders refreshed. Each holder's groups replace its previous ones.
+    Each holder's groups replace its previous ones, in one transaction. A holder whose refresh fails (an API
+    error that outlived the retries) keeps its previous groups, gets the reason in
+    ``account_holders.groups_error`` and is tried again next time; the other holders are still refreshed.
     """
     enriched = warehouse.tables.enriched_transactions
     holders_t = warehouse.tables.account_holders
@@ -47,36 +58,48 @@ def refresh_recurring_groups(
         refreshed = dict(
             conn.execute(sa.select(holders_t.c.account_holder_id, holders_t.c.groups_refreshed_at)).all()
         )
-    done: list[str] = []
+    result = GroupsRefresh()
     today = dt.date.today()
     for holder_id, last_enriched, last_date in latest:
         previous = refreshed.get(holder_id)
         if previous is not None and last_enriched is not None and _naive(previous) >= _naive(last_enriched):
             continue
-        groups = [g.model_dump(mode="json") for g in client.account_holders.recurring_groups(holder_id)]
         as_of = today if as_of_mode == "today" else _as_date(last_date) or today
-        amounts, currencies = _transaction_facts(warehouse, holder_id)
-        group_rows, link_rows = recurring_group_rows(
-            groups, account_holder_id=holder_id, as_of=as_of, currency_by_tx=currencies, amounts_by_tx=amounts
-        )
-        now = utcnow()
-        for row in group_rows:
-            row["refreshed_at"] = now
-        warehouse.delete_where("recurring_group_transactions", account_holder_id=holder_id)
-        warehouse.delete_where("recurring_groups", account_holder_id=holder_id)
+        try:
+            count = _refresh_holder(client, warehouse, holder_id, as_of)
+        except NtropyError as exc:
+            result.failed[holder_id] = str(exc)
+            warehouse.upsert("account_holders", [{"account_holder_id": holder_id, "groups_error": str(exc)}])
+            log.warning(f"Account holder {holder_id}: recurring groups not refreshed: {exc}")
+            continue
+        log.info(f"Account holder {holder_id}: {count} recurring group(s)")
+        result.refreshed.append(holder_id)
+    return result
+
+
+def _refresh_holder(client: NtropyClient, warehouse: Warehouse, holder_id: str, as_of: dt.date) -> int:
+    """Replace one holder's groups with the API's current ones; return how many it has."""
+    groups = [g.model_dump(mode="json") for g in client.account_holders.recurring_groups(holder_id)]
+    amounts, currencies = _transaction_facts(warehouse, holder_id)
+    group_rows, link_rows = recurring_group_rows(
+        groups, account_holder_id=holder_id, as_of=as_of, currency_by_tx=currencies, amounts_by_tx=amounts
+    )
+    now = utcnow()
+    for row in group_rows:
+        row["refreshed_at"] = now
+    with warehouse.begin() as conn:
+        warehouse.delete_where("recurring_group_transactions", account_holder_id=holder_id, conn=conn)
+        warehouse.delete_where("recurring_groups", account_holder_id=holder_id, conn=conn)
         if group_rows:
-            warehouse.upsert("recurring_groups", group_rows)
+            warehouse.upsert("recurring_groups", group_rows, conn=conn)
         if link_rows:
-            warehouse.upsert("recurring_group_transactions", link_rows)
-        with warehouse.begin() as conn:
-            conn.execute(
-                sa.update(holders_t)
-                .where(holders_t.c.account_holder_id == holder_id)
-                .values(groups_refreshed_at=now)
-            )
-        log.info(f"Account holder {holder_id}: {len(group_rows)} recurring group(s)")
-        done.append(holder_id)
-    return done
+            warehouse.upsert("recurring_group_transactions", link_rows, conn=conn)
+        warehouse.upsert(
+            "account_holders",
+            [{"account_holder_id": holder_id, "groups_refreshed_at": now, "groups_error": None}],
+            conn=conn,
+        )
+    return len(group_rows)
 
 
 def refresh_income(warehouse: Warehouse, *, as_of_mode: str = "data", holders_per_chunk: int = 500) -> int:

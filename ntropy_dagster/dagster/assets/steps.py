@@ -352,14 +352,17 @@ def materialize_recurring_groups(
     """The recurring-groups mart: refresh the groups of account holders with new enriched rows."""
     warehouse = step_warehouse(context, settings)
     with step_failures():
-        holders = refresh_recurring_groups(
+        refresh = refresh_recurring_groups(
             step_client(context, settings),
             warehouse,
             as_of_mode=settings.options.marts_as_of,
             log=context.log,
         )
     total = warehouse.count("recurring_groups")
-    metadata = {"ntropy/account_holders_refreshed": len(holders)}
+    metadata = {
+        "ntropy/account_holders_refreshed": len(refresh.refreshed),
+        "ntropy/account_holders_failed": dg.MetadataValue.json(refresh.failed),
+    }
     yield dg.MaterializeResult(metadata=table_metadata(warehouse, "recurring_groups", total, **metadata))
     yield groups_reference_result(warehouse)
 
