@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections import Counter
@@ -59,20 +60,29 @@ def store_partition_results(
     turns them into a failed, blocking check.
     """
     content_hash = validated.content_hash(batch_size)
+    result = EnrichResult(partition_key, content_hash)
+    stamp = utcnow()
+    if not validated.payloads:
+        # Nothing valid to enrich (an empty partition, or every row rejected): the partition's earlier
+        # enriched rows are gone from its content, so they go from the table too.
+        result.stale_rows_deleted = _delete_older_rows(warehouse, partition_key, source, stamp)
+        log.info(
+            f"Partition {partition_key!r} has no valid rows: {result.stale_rows_deleted} enriched row(s) removed"
+        )
+        return result
     rows = ledger.latest(partition_key)
     if not rows or rows[0].content_hash != content_hash:
         raise PartitionNotReadyError(
-            f"partition {partition_key!r} has no submission of its current content: materialize "
-            "ntropy_batches for it first (its raw data changed since, or it was never submitted)"
+            f"partition {partition_key!r} has no submission of its current content (its raw data changed "
+            "since it was submitted, or it was never submitted): submit it first"
         )
     unfinished = [r for r in rows if r.status not in FINISHED_STATES]
     if unfinished:
         raise PartitionNotReadyError(
             f"partition {partition_key!r} has {len(unfinished)} batch(es) not finished yet: "
-            + ", ".join(f"{r.batch_id or 'chunk ' + str(r.chunk_index)} ({r.status})" for r in unfinished)
+            + ", ".join(f"{r.batch_id or 'chunk ' + str(r.chunk_index)} ({r.status})" for r in unfinished),
+            batch_ids=[r.batch_id for r in unfinished if r.batch_id],
         )
-    result = EnrichResult(partition_key, content_hash)
-    stamp = utcnow()
     chunks = list(validated.chunks(batch_size))
     for row in rows:
         if row.status == FAILED or row.batch_id is None:
@@ -95,6 +105,13 @@ def store_partition_results(
         result.error_codes.update(codes)
         result.batch_ids.append(row.batch_id)
         log.info(f"Stored {enriched.num_rows} enriched transactions of batch {row.batch_id}")
+    result.stale_rows_deleted = _delete_older_rows(warehouse, partition_key, source, stamp)
+    ledger.mark_enriched(partition_key, content_hash)
+    return result
+
+
+def _delete_older_rows(warehouse: Warehouse, partition_key: str, source: str, stamp: dt.datetime) -> int:
+    """Delete the partition's rows of ``source`` written before ``stamp``: rows its content no longer has."""
     table = warehouse.tables.enriched_transactions
     with warehouse.begin() as conn:
         deleted = conn.execute(
@@ -104,9 +121,7 @@ def store_partition_results(
                 & (table.c.enriched_at < stamp)
             )
         )
-        result.stale_rows_deleted = deleted.rowcount or 0
-    ledger.mark_enriched(partition_key, content_hash)
-    return result
+    return deleted.rowcount or 0
 
 
 def submit_wait_and_store(
