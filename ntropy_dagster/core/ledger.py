@@ -17,12 +17,23 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ntropy_dagster.core.clock import utcnow
-from ntropy_dagster.core.warehouse import Warehouse
+from ntropy_dagster.core.state import COMPLETED, ERROR, PROCESSING, WarehouseState
+
+__all__ = [
+    "COMPLETED",
+    "ERROR",
+    "FAILED",
+    "FINISHED_STATES",
+    "PROCESSING",
+    "SUBMITTING",
+    "UNPARTITIONED",
+    "LedgerRow",
+    "ReadyPartition",
+    "SubmissionLedger",
+    "batch_ids",
+]
 
 SUBMITTING = "submitting"
-PROCESSING = "processing"
-COMPLETED = "completed"
-ERROR = "error"
 FAILED = "failed"
 FINISHED_STATES = frozenset({COMPLETED, FAILED})
 #: Partition key recorded for unpartitioned pipelines.
@@ -57,31 +68,16 @@ class ReadyPartition:
     failed_batch_ids: tuple[str, ...]
 
 
-class SubmissionLedger:
+class SubmissionLedger(WarehouseState[LedgerRow]):
     """Reads and writes the batches table of a :class:`~ntropy_dagster.core.warehouse.Warehouse`."""
 
-    def __init__(self, warehouse: Warehouse) -> None:
-        self._wh = warehouse
-
-    @property
-    def _t(self) -> sa.Table:
-        return self._wh.tables.batches
-
-    def _rows(self, where: sa.ColumnElement[bool] | None = None, limit: int | None = None) -> list[LedgerRow]:
-        t = self._t
-        query = sa.select(*(t.c[name] for name in LedgerRow.__dataclass_fields__))
-        if where is not None:
-            query = query.where(where)
-        query = query.order_by(t.c.submitted_at, t.c.partition_key, t.c.chunk_index)
-        if limit is not None:
-            query = query.limit(limit)
-        with self._wh.engine.connect() as conn:
-            return [LedgerRow(**_aware(dict(r._mapping))) for r in conn.execute(query)]
+    logical = "batches"
+    row_type = LedgerRow
+    order_by = ("submitted_at", "partition_key", "chunk_index")
 
     def chunks(self, partition_key: str, content_hash: str) -> dict[int, LedgerRow]:
         """The chunks recorded for one submission, by chunk index."""
-        t = self._t
-        rows = self._rows((t.c.partition_key == partition_key) & (t.c.content_hash == content_hash))
+        rows = self._select(self._where(partition_key=partition_key, content_hash=content_hash))
         return {row.chunk_index: row for row in rows}
 
     def latest(self, partition_key: str) -> list[LedgerRow]:
@@ -100,13 +96,11 @@ class SubmissionLedger:
 
     def with_status(self, statuses: Iterable[str], limit: int | None = None) -> list[LedgerRow]:
         """Rows in any of ``statuses``, oldest submission first."""
-        return self._rows(self._t.c.status.in_(list(statuses)), limit=limit)
+        return self._select(self._t.c.status.in_(list(statuses)), limit=limit)
 
     def known_batch_ids(self) -> set[str]:
         """Every batch id the ledger has recorded."""
-        t = self._t
-        with self._wh.engine.connect() as conn:
-            return {r[0] for r in conn.execute(sa.select(t.c.batch_id).where(t.c.batch_id.is_not(None)))}
+        return self._recorded("batch_id")
 
     def record_intent(
         self,
@@ -121,8 +115,7 @@ class SubmissionLedger:
     ) -> None:
         """Write the chunk as ``submitting`` before the POST, so a crash after it can be resumed."""
         now = utcnow()
-        self._wh.upsert(
-            "batches",
+        self._upsert(
             [
                 {
                     "partition_key": partition_key,
@@ -171,14 +164,12 @@ class SubmissionLedger:
         self, batch_id: str, *, status: str, progress: int, error_message: str | None = None
     ) -> None:
         """Record a batch's remote status (from the sensor or a blocking wait)."""
-        t = self._t
-        values: dict[str, object] = {"status": status, "progress": progress, "updated_at": utcnow()}
+        values: dict[str, object] = {"status": status, "progress": progress}
         if status == COMPLETED:
             values["completed_at"] = utcnow()
         if error_message is not None:
             values["error_message"] = error_message
-        with self._wh.begin() as conn:
-            conn.execute(sa.update(t).where(t.c.batch_id == batch_id).values(**values))
+        self._update(self._where(batch_id=batch_id), **values)
 
     def mark_failed(self, row: LedgerRow, message: str) -> None:
         """Give up on a chunk whose batch errored more times than allowed."""
@@ -188,13 +179,9 @@ class SubmissionLedger:
 
     def mark_enriched(self, partition_key: str, content_hash: str) -> None:
         """Record that the enriched table holds this submission's results."""
-        t = self._t
-        with self._wh.begin() as conn:
-            conn.execute(
-                sa.update(t)
-                .where((t.c.partition_key == partition_key) & (t.c.content_hash == content_hash))
-                .values(enriched_at=utcnow())
-            )
+        self._update(
+            self._where(partition_key=partition_key, content_hash=content_hash), enriched_at=utcnow()
+        )
 
     def ready_partitions(self, limit: int | None = None) -> list[ReadyPartition]:
         """Latest submissions whose chunks all finished (completed or failed) and are not enriched."""
@@ -243,28 +230,11 @@ class SubmissionLedger:
         return ready
 
     def _update_key(self, key: tuple[str, str, int], **values: object) -> None:
-        t = self._t
         partition_key, content_hash, chunk_index = key
-        values["updated_at"] = utcnow()
-        with self._wh.begin() as conn:
-            conn.execute(
-                sa.update(t)
-                .where(
-                    (t.c.partition_key == partition_key)
-                    & (t.c.content_hash == content_hash)
-                    & (t.c.chunk_index == chunk_index)
-                )
-                .values(**values)
-            )
-
-
-def _aware(values: dict[str, object]) -> dict[str, object]:
-    """SQLite hands timestamps back naive; they were written in UTC."""
-    for key in ("submitted_at", "enriched_at"):
-        value = values.get(key)
-        if isinstance(value, dt.datetime) and value.tzinfo is None:
-            values[key] = value.replace(tzinfo=dt.timezone.utc)
-    return values
+        self._update(
+            self._where(partition_key=partition_key, content_hash=content_hash, chunk_index=chunk_index),
+            **values,
+        )
 
 
 def batch_ids(rows: Sequence[LedgerRow]) -> list[str]:

@@ -14,7 +14,6 @@ Idempotency and crash safety come from the ledger (:mod:`ntropy_dagster.core.led
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import time
@@ -25,6 +24,7 @@ from typing import Any
 import orjson
 
 from ntropy_dagster.client import NtropyClient
+from ntropy_dagster.core.adoption import ADOPTION_PAGE_SIZE, find_orphan
 from ntropy_dagster.core.errors import SlotTimeoutError
 from ntropy_dagster.core.ledger import (
     COMPLETED,
@@ -36,7 +36,7 @@ from ntropy_dagster.core.ledger import (
     SubmissionLedger,
 )
 from ntropy_dagster.core.options import PipelineOptions
-from ntropy_dagster.core.status import CLOCK_SLACK, refresh_in_flight
+from ntropy_dagster.core.status import refresh_in_flight
 from ntropy_dagster.core.validation import ValidatedInput
 
 logger = logging.getLogger(__name__)
@@ -138,24 +138,20 @@ def submit_partition(
 def _adopt_orphan(
     client: NtropyClient, ledger: SubmissionLedger, row: LedgerRow, size: int, known_ids: set[str]
 ) -> str | None:
-    """Find the batch a crashed run created for ``row`` after recording its intent.
+    """Find the batch a crashed run created for ``row`` after recording its intent, and record it.
 
-    Assumption: the API has no idempotency key, so the match is by size and creation time: the
-    oldest batch of exactly ``size`` items, created after the intent was written (minus a clock
-    margin) and not recorded anywhere in the ledger. The enriched step checks the returned ids
-    against the submitted ones, so a wrong match cannot go unnoticed.
+    The rule is :func:`~ntropy_dagster.core.adoption.find_orphan`'s: here the match is a batch of exactly
+    ``size`` items. The enriched step checks the returned ids against the submitted ones, so a wrong
+    match cannot go unnoticed.
     """
-    if row.submitted_at is None:
+    batch = find_orphan(
+        lambda since: client.batches.list(created_after=since, limit=ADOPTION_PAGE_SIZE),
+        intent_at=row.submitted_at,
+        known_ids=known_ids,
+        matches=lambda b: b.total == size,
+    )
+    if batch is None:
         return None
-    since = row.submitted_at - CLOCK_SLACK
-    candidates = [
-        b
-        for b in client.batches.list(created_after=since, limit=1000)
-        if b.total == size and b.id not in known_ids
-    ]
-    if not candidates:
-        return None
-    batch = min(candidates, key=lambda b: b.created_at or dt.datetime.max.replace(tzinfo=dt.timezone.utc))
     ledger.record_batch(
         row, batch_id=batch.id, status=batch.status, progress=batch.progress, total=batch.total
     )

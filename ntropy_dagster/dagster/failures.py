@@ -33,14 +33,25 @@ def failure_metadata(exc: NtropyError) -> dict[str, Any]:
     return metadata
 
 
+def is_retryable(exc: NtropyError) -> bool:
+    """Whether re-running the step may succeed: False for errors whose class sets ``retryable = False``
+    (e.g. a statement rejected before upload, or whose job failed on Ntropy); True otherwise."""
+    return bool(getattr(exc, "retryable", True))
+
+
 @contextmanager
 def step_failures(**metadata: Any) -> Iterator[None]:
     """Turn any :class:`~ntropy_dagster.client.NtropyError` into a :class:`dagster.Failure`.
 
     The failure's description is the error's message (never a secret: errors do not carry the key);
-    its metadata is :func:`failure_metadata` plus ``metadata`` (e.g. the partition key).
+    its metadata is :func:`failure_metadata` plus ``metadata`` (e.g. the partition key). An error that is
+    not :func:`retryable <is_retryable>` fails the step without the retries of its retry policy.
     """
     try:
         yield
     except NtropyError as exc:
-        raise dg.Failure(description=str(exc), metadata={**failure_metadata(exc), **metadata}) from exc
+        raise dg.Failure(
+            description=str(exc),
+            metadata={**failure_metadata(exc), **metadata},
+            allow_retries=is_retryable(exc),
+        ) from exc

@@ -14,6 +14,7 @@ import httpx
 import pandas as pd
 
 from ntropy_dagster import build_ntropy_assets
+from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.dagster.statements import (
     PARTITIONS_NAME,
     BankStatementPipeline,
@@ -69,7 +70,7 @@ def make_scenario(folder: Path, server: Any, warehouse_url: str, instance: dg.Da
     def raw_transactions() -> pd.DataFrame:
         return pd.DataFrame(columns=["id", "description", "date", "amount", "entry_type", "currency"])
 
-    statements = build_bank_statement_assets(folder, poll_interval=0.2)
+    statements = build_bank_statement_assets(folder, options=PipelineOptions(poll_interval=0.2))
     marts = build_ntropy_assets(raw_transactions, extra_mart_deps=[statements.keys.enriched])
     wh = warehouse_resource(warehouse_url)
     defs = dg.Definitions(

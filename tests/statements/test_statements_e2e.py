@@ -210,6 +210,14 @@ def test_failed_jobs_fail_their_run_with_the_reason_and_others_complete(outcome:
     assert not outcome.runs[doomed].success
     assert "unreadable_statement: Page 2 is a scanned image" in failure_message(outcome.runs[doomed])
     assert table.loc[doomed, ["status", "error_code"]].tolist() == ["error", "unreadable_statement"]
+    # The failure shows the job and the API's code, and is not retried (the file needs a person).
+    (failure,) = [
+        e for e in outcome.runs[doomed].all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE
+    ]
+    shown = {k: v.value for k, v in failure.step_failure_data.user_failure_data.metadata.items()}
+    assert shown["ntropy/job_id"] == table.loc[doomed, "job_id"]
+    assert shown["ntropy/error_code"] == "unreadable_statement"
+    assert shown["ntropy/partition_key"] == doomed
     corrupt = outcome.keys["corrupt"]
     assert not outcome.runs[corrupt].success
     assert "corrupted_file" in failure_message(outcome.runs[corrupt])

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 #: Assumption: Ntropy does not document a size limit for ``POST /v3/bank_statements``; 50 MB is assumed
 #: (configurable). Larger files are rejected locally, without an upload.
@@ -72,6 +72,17 @@ def check_statement_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_FILE_BYTE
             f"The file is not a PDF (it starts with {_describe(data[:8])}, not {PDF_MAGIC.decode()})",
         )
     return None
+
+
+def _mtime_of(info: Mapping[str, Any]) -> float | None:
+    """The modification time of an fsspec listing entry as a POSIX timestamp (a datetime is converted;
+    a number, or None when the filesystem lists none, is kept as it is)."""
+    mtime: Any = next(
+        (info[k] for k in ("mtime", "LastModified", "last_modified", "created") if info.get(k)), None
+    )
+    if hasattr(mtime, "timestamp"):
+        return float(mtime.timestamp())
+    return cast("float | None", mtime)
 
 
 def _describe(head: bytes) -> str:
@@ -139,12 +150,7 @@ class StatementFolder:
         for info in self._fs.ls(self._root, detail=True):
             name = PurePosixPath(info["name"]).name
             if info.get("type") == "file" and self._matches(name):
-                mtime = next(
-                    (info[k] for k in ("mtime", "LastModified", "last_modified", "created") if info.get(k)),
-                    None,
-                )
-                stamp = mtime.timestamp() if hasattr(mtime, "timestamp") else mtime
-                found.append(StatementFile(info["name"], name, int(info.get("size") or 0), stamp))
+                found.append(StatementFile(info["name"], name, int(info.get("size") or 0), _mtime_of(info)))
         return sorted(found, key=lambda f: f.path)
 
     def read(self, path: str) -> bytes:
@@ -152,7 +158,8 @@ class StatementFolder:
         if self._fs is None:
             return Path(path).read_bytes()
         with self._fs.open(path, "rb") as handle:
-            return handle.read()
+            data: bytes = handle.read()
+        return data
 
     def hash(self, path: str) -> str:
         """Hex SHA-256 of one file, streamed (the file is not held in memory)."""

@@ -15,20 +15,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
 from ntropy_dagster.core.clock import utcnow
-from ntropy_dagster.core.warehouse import Warehouse
+from ntropy_dagster.core.state import COMPLETED, ERROR, PROCESSING, WarehouseState
+
+__all__ = [
+    "COMPLETED",
+    "DISCOVERED",
+    "ERROR",
+    "FINAL_JOB_STATES",
+    "PROCESSING",
+    "REJECTED",
+    "UPLOADING",
+    "StatementRow",
+    "StatementState",
+]
 
 DISCOVERED = "discovered"
 UPLOADING = "uploading"
 REJECTED = "rejected"
-PROCESSING = "processing"
-COMPLETED = "completed"
-ERROR = "error"
 #: Remote statuses that end a job.
 FINAL_JOB_STATES = frozenset({COMPLETED, ERROR})
 
@@ -52,31 +59,21 @@ class StatementRow:
     handled_at: dt.datetime | None
 
 
-class StatementState:
+class StatementState(WarehouseState[StatementRow]):
     """Reads and writes the ``bank_statements`` table of a warehouse."""
 
-    def __init__(self, warehouse: Warehouse) -> None:
-        self._wh = warehouse
-
-    @property
-    def _t(self) -> sa.Table:
-        return self._wh.tables.bank_statements
-
-    def _select(self, where: sa.ColumnElement[bool]) -> list[StatementRow]:
-        t = self._t
-        query = sa.select(*(t.c[f.name] for f in fields(StatementRow))).where(where)
-        with self._wh.engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(query.order_by(t.c.statement_key))]
-        return [StatementRow(**_aware(r)) for r in rows]
+    logical = "bank_statements"
+    row_type = StatementRow
+    order_by = ("statement_key",)
 
     def get(self, statement_key: str) -> StatementRow | None:
         """The row of one statement, or None if it was never seen."""
-        rows = self._select(self._t.c.statement_key == statement_key)
+        rows = self._select(self._where(statement_key=statement_key))
         return rows[0] if rows else None
 
     def all(self) -> list[StatementRow]:
         """Every statement row, by key."""
-        return self._select(sa.true())
+        return self._select()
 
     def with_status(self, statuses: Sequence[str], *, unhandled: bool = False) -> list[StatementRow]:
         """Rows in any of ``statuses`` (with a job id); ``unhandled``: whose run has not handled them."""
@@ -86,9 +83,13 @@ class StatementState:
             where = where & t.c.handled_at.is_(None)
         return self._select(where)
 
+    def known_job_ids(self) -> set[str]:
+        """Every job id a statement row records."""
+        return self._recorded("job_id")
+
     def write(self, statement_key: str, **values: Any) -> None:
         """Upsert the given columns of one statement's row (other columns keep their values)."""
-        self._wh.upsert("bank_statements", [{"statement_key": statement_key, **values}])
+        self._upsert([{"statement_key": statement_key, **values}])
 
     def record_discovered(self, statement_key: str, file_path: str, content_hash: str, size: int) -> None:
         """The discovery sensor saw a new file (no-op for a key already past discovery)."""
@@ -115,13 +116,3 @@ class StatementState:
     def mark_handled(self, statement_key: str) -> None:
         """The results are stored (or the error reported): the status sensor is done with this row."""
         self.write(statement_key, handled_at=utcnow())
-
-
-def _aware(values: dict[str, Any]) -> dict[str, Any]:
-    """SQLite hands timestamps back naive; every timestamp was written in UTC."""
-    return {
-        name: value.replace(tzinfo=dt.timezone.utc)
-        if isinstance(value, dt.datetime) and value.tzinfo is None
-        else value
-        for name, value in values.items()
-    }

@@ -24,6 +24,7 @@ from ntropy_dagster.dagster.statements.options import (
     BankStatementOptions,
     submission_key,
 )
+from ntropy_dagster.dagster.statements.specs import BankStatementSpecs
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
@@ -32,6 +33,7 @@ __all__ = [
     "BankStatementKeys",
     "BankStatementOptions",
     "BankStatementPipeline",
+    "BankStatementSpecs",
     "StatementFolder",
     "build_bank_statement_assets",
     "check_statement_bytes",

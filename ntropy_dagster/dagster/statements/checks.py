@@ -25,9 +25,7 @@ def build_statements_processed_check(opts: BankStatementOptions) -> dg.AssetChec
         required_resource_keys={opts.warehouse_resource_key},
     )
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        warehouse = getattr(context.resources, opts.warehouse_resource_key).get_warehouse()
-        warehouse.ensure_schema()
-        state = StatementState(warehouse)
+        state = StatementState(opts.warehouse(context))
         failed = [r for r in state.all() if r.status in (REJECTED, ERROR)]
         listed: dict[str, Any] = {
             r.statement_key: f"{r.status}: {r.error_code}: {r.error_message}" for r in failed[:MAX_LISTED]
