@@ -26,7 +26,9 @@ from ntropy_dagster.client import (
     NtropyClient,
     NtropyError,
     RetryPolicy,
+    errors,
 )
+from ntropy_dagster.core import errors as core_errors
 from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, run_sandbox
 from ntropy_dagster.sandbox.config import FaultConfig
 
@@ -172,3 +174,26 @@ def test_slow_sandbox_answers_a_patient_client(slow_sandbox: SandboxServer) -> N
     with patient, pytest.raises(APIError) as caught:
         patient.batches.get("b-2")
     assert caught.value.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("error", "retryable"),
+    [
+        (errors.AuthenticationError(status_code=401, method="GET", path="/v3/batches"), False),
+        (errors.BadRequestError(status_code=400, method="POST", path="/v3/account_holders"), False),
+        (errors.UnprocessableEntityError(status_code=422, method="POST", path="/v3/batches"), False),
+        (errors.OutOfCreditsError(status_code=423, method="POST", path="/v3/batches"), False),
+        (errors.ConflictError(status_code=409, method="GET", path="/v3/batches/b/results"), True),
+        (errors.RateLimitError(status_code=429, method="GET", path="/v3/batches"), True),
+        (errors.InternalServerError(status_code=503, method="GET", path="/v3/batches"), True),
+        (errors.APIConnectionError("refused", method="GET", path="/v3/batches"), True),
+        (errors.APITimeoutError("slow", method="GET", path="/v3/batches"), True),
+        (errors.TransactionValidationError([{"loc": ("id",), "msg": "bad"}]), False),
+        (errors.BankStatementFailedError("job-1", "unreadable"), False),
+        (core_errors.PartitionRejectedError("all rows rejected"), False),
+        (core_errors.SlotTimeoutError("no slot"), True),
+    ],
+)
+def test_every_error_says_whether_trying_again_may_succeed(error: NtropyError, retryable: bool) -> None:
+    # The Dagster layer retries a failed step only for retryable errors (a 401 never heals by itself).
+    assert error.retryable is retryable

@@ -241,17 +241,11 @@ def test_the_cycle_finder_catches_the_old_factory_sensors_pair(tmp_path: Path) -
     assert find_cycle(import_graph(root, type_checking=True)) is None
 
 
-#: Parts of the Dagster layer still being split into steps (issue 9); remove once they are.
-_LONG_FUNCTIONS_PENDING = {"statements"}
-
-
 def test_no_function_of_the_dagster_layer_is_longer_than_80_lines() -> None:
     """Asset bodies are wrappers around named steps; no factory grows closures carrying the logic again."""
     layer = Path(ntropy_dagster.__file__).parent / "dagster"
     long = []
     for path in sorted(layer.rglob("*.py")):
-        if _LONG_FUNCTIONS_PENDING & set(path.relative_to(layer).parts):
-            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue

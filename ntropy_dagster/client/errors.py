@@ -53,7 +53,15 @@ __all__ = [
 
 
 class NtropyError(Exception):
-    """Base class of every exception raised by :mod:`ntropy_dagster.client`."""
+    """Base class of every exception raised by ntropy-dagster (the client, the core and the Dagster layer).
+
+    ``retryable`` says whether trying the same operation again later may succeed: the Dagster layer retries
+    a failed step (its retry policy) only then. A transient failure (a 5xx or 429 that outlived the
+    client's own retries, a timeout) is retryable; a request the API refused for its content, input that
+    failed validation, or a statement whose job failed is not.
+    """
+
+    retryable: bool = True
 
 
 def message_from_body(body: Any) -> str:
@@ -92,6 +100,10 @@ def _describe_field_error(item: Any) -> str:
     return str(item)
 
 
+#: 4xx statuses a later attempt can get past: timeout, busy/not ready (409), too early, rate limited.
+_RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 425, 429})
+
+
 class APIError(NtropyError):
     """One API call failed: the API answered with a non-success HTTP status, or (subclasses) no answer came
     or the answer did not parse.
@@ -120,6 +132,9 @@ class APIError(NtropyError):
         self.body = body
         self.request_id = request_id
         self.message = message if message is not None else message_from_body(body)
+        self.retryable = (
+            status_code is None or status_code in _RETRYABLE_CLIENT_STATUSES or status_code >= 500
+        )
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -270,6 +285,8 @@ class InputValidationError(NtropyError, ValueError):
     ``errors`` is a list of ``{"loc": tuple, "msg": str, "type": str}`` dicts (pydantic's shape).
     """
 
+    retryable = False
+
     def __init__(self, errors: Sequence[Mapping[str, Any]], *, what: str = "request") -> None:
         self.errors: list[dict[str, Any]] = [
             {"loc": tuple(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
@@ -296,6 +313,8 @@ class BatchFailedError(NtropyError):
 
 class BankStatementFailedError(NtropyError):
     """A bank statement job reached status ``error``; ``code`` and ``message`` come from the job."""
+
+    retryable = False
 
     def __init__(self, job_id: str, code: str | None = None, message: str | None = None) -> None:
         self.job_id = job_id

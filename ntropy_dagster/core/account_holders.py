@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from ntropy_dagster.client import BadRequestError, NtropyClient
 from ntropy_dagster.core.clock import utcnow
+from ntropy_dagster.core.state import utc_aware
 from ntropy_dagster.core.validation import AccountHolderRef, ValidatedInput
 from ntropy_dagster.core.warehouse import Warehouse
 
@@ -82,7 +83,7 @@ def _recorded(warehouse: Warehouse) -> dict[str, tuple[dt.datetime | None, dt.da
     table = warehouse.tables.account_holders
     query = sa.select(table.c.account_holder_id, table.c.created_at, table.c.claimed_at)
     with warehouse.engine.connect() as conn:
-        return {row[0]: (_aware(row[1]), _aware(row[2])) for row in conn.execute(query)}
+        return {row[0]: (utc_aware(row[1]), utc_aware(row[2])) for row in conn.execute(query)}
 
 
 def _claim(warehouse: Warehouse, holder: AccountHolderRef) -> bool:
@@ -110,10 +111,3 @@ def _create(client: NtropyClient, warehouse: Warehouse, holder: AccountHolderRef
         "account_holders", [{"account_holder_id": holder.id, "type": holder.type, "created_at": utcnow()}]
     )
     return was_created
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands timestamps back naive; they were written in UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value

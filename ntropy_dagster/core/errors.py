@@ -45,6 +45,10 @@ class StatementNotReadyError(PipelineError):
 class WarehouseLocationError(PipelineError, ValueError):
     """The folder of an embedded warehouse file does not exist and cannot be created."""
 
+    retryable = False
+
 
 class PartitionRejectedError(PipelineError):
     """Every row of the partition was rejected by validation (the message names the main causes)."""
+
+    retryable = False

@@ -34,9 +34,10 @@ def failure_metadata(exc: NtropyError) -> dict[str, Any]:
 
 
 def is_retryable(exc: NtropyError) -> bool:
-    """Whether re-running the step may succeed: False for errors whose class sets ``retryable = False``
-    (e.g. a statement rejected before upload, or whose job failed on Ntropy); True otherwise."""
-    return bool(getattr(exc, "retryable", True))
+    """Whether re-running the step may succeed (:attr:`NtropyError.retryable`): False for a 4xx the API
+    answered for the request's content, input that failed validation, a statement rejected before upload
+    or whose job failed on Ntropy, a wholly rejected partition; True for transient failures."""
+    return exc.retryable
 
 
 @contextmanager

@@ -142,7 +142,8 @@ def yaml_model(target: type, env_fields: tuple[EnvField, ...] = ()) -> type[dg.M
     return create_model(
         f"{target.__name__}Yaml",
         __base__=dg.Model,
-        __validators__={"_no_secret_in_yaml": model_validator(mode="before")(_refuse_fields(secrets))},
+        # pydantic's stub types __validators__ as plain callables; a decorated validator is what it accepts.
+        __validators__={"_no_secret_in_yaml": model_validator(mode="before")(_refuse_fields(secrets))},  # type: ignore[dict-item]
         **model_fields,
     )
 
