@@ -1,7 +1,9 @@
 """ntropy-dagster: Dagster integration for the Ntropy transaction-enrichment API (v3).
 
-The framework-agnostic client lives in :mod:`ntropy_dagster.client` and the offline, Ntropy-compatible
-API server in :mod:`ntropy_dagster.sandbox`. Importing this package does not import dagster until a
+Three layers: the framework-agnostic client (:mod:`ntropy_dagster.client`), the Dagster-free core that
+does the work (:mod:`ntropy_dagster.core`) and the Dagster layer that wires it (:mod:`ntropy_dagster.dagster`);
+the offline, Ntropy-compatible API server is :mod:`ntropy_dagster.sandbox`. The Dagster-facing names below
+are exported here. Importing this package does not import dagster until a
 Dagster object is asked for, so ``import ntropy_dagster.client`` stays free of dagster.
 """
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from ntropy_dagster.dagster.pipeline import NtropyPipeline, PipelineKeys
     from ntropy_dagster.dagster.resources import NtropyResource, NtropyWarehouseResource
     from ntropy_dagster.dagster.sensors import build_ntropy_batch_sensor
+    from ntropy_dagster.dagster.statements import BankStatementPipeline, build_bank_statement_assets
     from ntropy_dagster.dagster.translator import DagsterNtropyTranslator, NtropyAssetProps
 
 _LAZY = {
@@ -38,6 +41,8 @@ _LAZY = {
     "NtropyResource": "ntropy_dagster.dagster.resources",
     "NtropyWarehouseResource": "ntropy_dagster.dagster.resources",
     "build_ntropy_batch_sensor": "ntropy_dagster.dagster.sensors",
+    "BankStatementPipeline": "ntropy_dagster.dagster.statements",
+    "build_bank_statement_assets": "ntropy_dagster.dagster.statements",
     "DagsterNtropyTranslator": "ntropy_dagster.dagster.translator",
     "NtropyAssetProps": "ntropy_dagster.dagster.translator",
     "NtropyEnrichmentComponent": "ntropy_dagster.dagster.components.component",
@@ -46,6 +51,7 @@ _LAZY = {
 __all__ = [
     "INPUT_COLUMNS",
     "NTROPY_POOL",
+    "BankStatementPipeline",
     "ColumnMapping",
     "DagsterNtropyTranslator",
     "NtropyAssetProps",
@@ -57,6 +63,7 @@ __all__ = [
     "PipelineOptions",
     "SubmitOptions",
     "__version__",
+    "build_bank_statement_assets",
     "build_ntropy_assets",
     "build_ntropy_batch_sensor",
     "build_ntropy_definitions",
