@@ -31,3 +31,7 @@ class StatementJobFailedError(PipelineError):
         super().__init__(message)
         self.job_id = job_id
         self.code = code
+
+
+class OutsideFolderError(StatementUnavailableError):
+    """A statement path resolves (through a link) to a file outside the watched folder: never read."""

@@ -10,12 +10,17 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import importlib
+import logging
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, cast
+
+from ntropy_dagster.core.statements.errors import OutsideFolderError
+
+logger = logging.getLogger(__name__)
 
 #: Assumption: Ntropy does not document a size limit for ``POST /v3/bank_statements``; 50 MB is assumed
 #: (configurable). Larger files are rejected locally, without an upload.
@@ -67,9 +72,11 @@ def check_statement_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_FILE_BYTE
             f"The file has {len(data):,} bytes; the upload limit is {max_bytes:,} bytes",
         )
     if PDF_MAGIC not in data[:1024]:
+        # The reason names a known signature at most: it never quotes the file's bytes (the file may be
+        # anything, and the reason is stored and shown in the UI).
         return FileProblem(
             "invalid_file_type",
-            f"The file is not a PDF (it starts with {_describe(data[:8])}, not {PDF_MAGIC.decode()})",
+            f"The file is not a PDF ({_describe(data[:8])}; a PDF starts with {PDF_MAGIC.decode()})",
         )
     return None
 
@@ -87,12 +94,12 @@ def _mtime_of(info: Mapping[str, Any]) -> float | None:
 
 def _describe(head: bytes) -> str:
     if head.startswith(b"\x89PNG"):
-        return "a PNG signature"
+        return "it has a PNG signature"
     if head.startswith(b"\xff\xd8\xff"):
-        return "a JPEG signature"
+        return "it has a JPEG signature"
     if head.startswith(b"PK\x03\x04"):
-        return "a ZIP signature"
-    return repr(head)
+        return "it has a ZIP signature"
+    return "no PDF header in its first 1,024 bytes"
 
 
 class StatementFolder:
@@ -142,9 +149,15 @@ class StatementFolder:
                 raise FileNotFoundError(f"statement folder {self._root!r} does not exist")
             found = []
             for entry in os.scandir(root):
-                if entry.is_file() and self._matches(entry.name):
-                    stat = entry.stat()
-                    found.append(StatementFile(entry.path, entry.name, stat.st_size, stat.st_mtime))
+                if not (entry.is_file() and self._matches(entry.name)):
+                    continue
+                if entry.is_symlink() and not self._inside(entry.path):
+                    logger.warning(
+                        f"Skipped {entry.path}: a link to a file outside {self._root!r}, never read"
+                    )
+                    continue
+                stat = entry.stat()
+                found.append(StatementFile(entry.path, entry.name, stat.st_size, stat.st_mtime))
             return sorted(found, key=lambda f: f.path)
         found = []
         for info in self._fs.ls(self._root, detail=True):
@@ -153,10 +166,22 @@ class StatementFolder:
                 found.append(StatementFile(info["name"], name, int(info.get("size") or 0), _mtime_of(info)))
         return sorted(found, key=lambda f: f.path)
 
+    def _inside(self, path: str) -> bool:
+        """Whether a local ``path``, with every link resolved, is a file directly in the folder."""
+        return Path(path).resolve().parent == Path(self._root).resolve()
+
+    def _checked(self, path: str) -> str:
+        """``path``, if reading it reads the folder's own file; else :class:`OutsideFolderError`."""
+        if self._fs is None and not self._inside(path):
+            raise OutsideFolderError(
+                f"{path!r} resolves to a file outside the statement folder {self._root!r}: it is never read"
+            )
+        return path
+
     def read(self, path: str) -> bytes:
-        """The content of one file."""
+        """The content of one file (refused when a local path resolves outside the folder)."""
         if self._fs is None:
-            return Path(path).read_bytes()
+            return Path(self._checked(path)).read_bytes()
         with self._fs.open(path, "rb") as handle:
             data: bytes = handle.read()
         return data
@@ -165,7 +190,7 @@ class StatementFolder:
         """Hex SHA-256 of one file, streamed (the file is not held in memory)."""
         digest = hashlib.sha256()
         opener = open if self._fs is None else self._fs.open
-        with opener(path, "rb") as handle:
+        with opener(self._checked(path), "rb") as handle:
             while chunk := handle.read(_HASH_CHUNK):
                 digest.update(chunk)
         return digest.hexdigest()
