@@ -40,6 +40,29 @@ RemoteT = TypeVar("RemoteT", bound=RemoteObject)
 _NEVER = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 
 
+def orphan_candidates(
+    list_created_after: Callable[[dt.datetime], Iterable[RemoteT]],
+    *,
+    intent_at: dt.datetime | None,
+    known_ids: Container[str],
+    matches: Callable[[RemoteT], bool],
+) -> list[RemoteT]:
+    """Every remote object that may be the orphan of an intent recorded at ``intent_at``, oldest first.
+
+    ``list_created_after(since)`` lists the remote objects created after ``since`` (the API's
+    ``created_after`` filter); those that ``matches`` and whose id is not in ``known_ids`` are candidates.
+    Without an intent time there is nothing to adopt.
+    """
+    if intent_at is None:
+        return []
+    candidates = [
+        remote
+        for remote in list_created_after(intent_at - CLOCK_SLACK)
+        if remote.id not in known_ids and matches(remote)
+    ]
+    return sorted(candidates, key=lambda remote: remote.created_at or _NEVER)
+
+
 def find_orphan(
     list_created_after: Callable[[dt.datetime], Iterable[RemoteT]],
     *,
@@ -47,19 +70,8 @@ def find_orphan(
     known_ids: Container[str],
     matches: Callable[[RemoteT], bool],
 ) -> RemoteT | None:
-    """The remote object an interrupted run created after recording its intent at ``intent_at``, or None.
-
-    ``list_created_after(since)`` lists the remote objects created after ``since`` (the API's
-    ``created_after`` filter); the oldest one that ``matches`` and whose id is not in ``known_ids`` is
-    returned. Without an intent time there is nothing to adopt.
-    """
-    if intent_at is None:
-        return None
-    candidates = [
-        remote
-        for remote in list_created_after(intent_at - CLOCK_SLACK)
-        if remote.id not in known_ids and matches(remote)
-    ]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda remote: remote.created_at or _NEVER)
+    """The oldest of :func:`orphan_candidates`, or None."""
+    candidates = orphan_candidates(
+        list_created_after, intent_at=intent_at, known_ids=known_ids, matches=matches
+    )
+    return candidates[0] if candidates else None

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.clock import utcnow
-from ntropy_dagster.core.errors import PartitionNotReadyError
+from ntropy_dagster.core.errors import BatchDetachedError, PartitionNotReadyError, ResultMismatchError
 from ntropy_dagster.core.ledger import COMPLETED, FAILED, FINISHED_STATES, SubmissionLedger
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.results import flatten_results
@@ -38,6 +39,7 @@ class EnrichResult:
     failed_batch_ids: list[str] = field(default_factory=list)
     failure_messages: list[str] = field(default_factory=list)
     stale_rows_deleted: int = 0
+    detached: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
 
 
@@ -91,20 +93,33 @@ def store_partition_results(
             continue
         assert row.status == COMPLETED
         records = client.batches.results_records(row.batch_id)
-        enriched = flatten_results(
-            records,
-            chunks[row.chunk_index],
-            batch_id=row.batch_id,
-            partition_key=partition_key,
-            source=source,
-            enriched_at=stamp,
-        )
+        try:
+            enriched = flatten_results(
+                records,
+                chunks[row.chunk_index],
+                batch_id=row.batch_id,
+                partition_key=partition_key,
+                source=source,
+                enriched_at=stamp,
+            )
+        except ResultMismatchError as exc:
+            # Not this chunk's batch (an adoption the results disprove): detach it and submit the chunk again.
+            ledger.detach(row, str(exc))
+            result.detached.append(row.batch_id)
+            log.warning(f"Detached batch {row.batch_id} from chunk {row.chunk_index}: {exc}")
+            continue
         result.rows_written += warehouse.upsert("enriched_transactions", enriched)
         codes = enriched.column("error_code").drop_null().to_pylist()
         result.errored_items += len(codes)
         result.error_codes.update(codes)
         result.batch_ids.append(row.batch_id)
         log.info(f"Stored {enriched.num_rows} enriched transactions of batch {row.batch_id}")
+    if result.detached:
+        raise BatchDetachedError(
+            f"partition {partition_key!r}: batch(es) {result.detached} did not hold their chunk's "
+            "transactions and were detached; the chunks are submitted again, then the partition is enriched",
+            batch_ids=result.detached,
+        )
     result.stale_rows_deleted = _delete_older_rows(warehouse, partition_key, source, stamp)
     ledger.mark_enriched(partition_key, content_hash)
     return result
@@ -134,34 +149,60 @@ def submit_wait_and_store(
     source: str = "raw",
     run_id: str | None = None,
     log: logging.Logger | Any = logger,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[SubmissionResult, EnrichResult]:
     """The blocking path of one partition: submit what is new, wait for the batches, store the results.
 
-    Used by blocking mode and by the bank-statement path; the sensor mode runs the same three steps in
-    two runs (submission, then the results when the sensor sees the batches finish).
+    Used by blocking mode and by the bank-statement path; the sensor mode runs the same steps in two runs
+    (submission, then the results when the sensor sees the batches finish). A chunk whose orphan batch
+    awaits proof is submitted again (re-checked) every ``poll_interval``; a chunk detached because its
+    batch's results did not match is submitted again in the next round, up to ``max_attempts`` rounds.
     """
     ledger = SubmissionLedger(warehouse)
-    started = time.monotonic()
-    submission = submit_partition(
-        client, ledger, validated, partition_key=partition_key, options=options, run_id=run_id, log=log
+    deadline = time.monotonic() + options.blocking_timeout
+    for _round in range(options.max_attempts):
+        started = time.monotonic()
+        submission = submit_partition(
+            client, ledger, validated, partition_key=partition_key, options=options, run_id=run_id, log=log
+        )
+        while submission.awaiting_proof and time.monotonic() < deadline:
+            sleep(options.poll_interval)
+            submission = submit_partition(
+                client,
+                ledger,
+                validated,
+                partition_key=partition_key,
+                options=options,
+                run_id=run_id,
+                log=log,
+            )
+        submission.duration_seconds = time.monotonic() - started
+        wait_for_partition(
+            client,
+            ledger,
+            partition_key,
+            timeout=max(deadline - time.monotonic(), 0.0),
+            poll_interval=options.poll_interval,
+            sleep=sleep,
+            log=log,
+        )
+        try:
+            result = store_partition_results(
+                client,
+                ledger,
+                warehouse,
+                validated,
+                partition_key=partition_key,
+                batch_size=options.batch_size,
+                source=source,
+                log=log,
+            )
+        except BatchDetachedError as exc:
+            log.warning(f"{exc}; submitting again")
+            continue
+        return submission, result
+    raise BatchDetachedError(
+        f"partition {partition_key!r}: batches kept failing to hold their chunks after {options.max_attempts} "
+        "rounds",
+        batch_ids=submission.batch_ids,
     )
-    submission.duration_seconds = time.monotonic() - started
-    wait_for_partition(
-        client,
-        ledger,
-        partition_key,
-        timeout=options.blocking_timeout,
-        poll_interval=options.poll_interval,
-        log=log,
-    )
-    result = store_partition_results(
-        client,
-        ledger,
-        warehouse,
-        validated,
-        partition_key=partition_key,
-        batch_size=options.batch_size,
-        source=source,
-        log=log,
-    )
-    return submission, result

@@ -52,3 +52,13 @@ class PartitionRejectedError(PipelineError):
     """Every row of the partition was rejected by validation (the message names the main causes)."""
 
     retryable = False
+
+
+class BatchDetachedError(PipelineError):
+    """A batch's results did not match its chunk: the chunk was detached and goes back for resubmission.
+
+    The other chunks were stored. Not retryable as it is: the resubmission (requested by the batch sensor,
+    or the next round of a blocking step) must come first.
+    """
+
+    retryable = False

@@ -4,13 +4,16 @@ It lives in the warehouse (table ``<prefix>batches``), never in process memory, 
 process, the sensor daemon and a re-run after a crash all see the same state. The life of a row:
 
 ``submitting`` (written *before* the POST) -> ``processing`` (batch id recorded) -> ``completed`` |
-``error`` (remote status) -> ``failed`` (error and out of resubmission attempts). ``enriched_at`` is
-set once the enriched table holds the results.
+``error`` (remote status, or results that did not match the chunk: detached) -> ``failed`` (error and
+out of resubmission attempts). ``enriched_at`` is set once the enriched table holds the results. When a
+chunk is submitted again, its earlier batch id moves to ``previous_batch_ids``: the history is kept, and
+no earlier batch of a chunk is ever adopted again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -99,8 +102,33 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
         return self._select(self._t.c.status.in_(list(statuses)), limit=limit)
 
     def known_batch_ids(self) -> set[str]:
-        """Every batch id the ledger has recorded."""
-        return self._recorded("batch_id")
+        """Every batch id the ledger has recorded, current or earlier (errored, detached)."""
+        earlier = {batch_id for text in self._recorded("previous_batch_ids") for batch_id in json.loads(text)}
+        return self._recorded("batch_id") | earlier
+
+    def awaiting_adoption(self, total: int) -> list[LedgerRow]:
+        """Intent rows of ``total`` items without a batch id: the chunks that may claim an orphan of that size."""
+        t = self._t
+        return self._select((t.c.status == SUBMITTING) & t.c.batch_id.is_(None) & (t.c.total == total))
+
+    def stale_intents(self, older_than: dt.timedelta) -> list[LedgerRow]:
+        """``submitting`` rows written more than ``older_than`` ago: their run died or gave up."""
+        t = self._t
+        return self._select((t.c.status == SUBMITTING) & (t.c.submitted_at < utcnow() - older_than))
+
+    def _history(self, key: tuple[str, str, int]) -> str | None:
+        """The row's earlier batch ids with its current one appended (JSON), for a new submission."""
+        partition_key, content_hash, chunk_index = key
+        t = self._t
+        where = self._where(partition_key=partition_key, content_hash=content_hash, chunk_index=chunk_index)
+        with self._wh.engine.connect() as conn:
+            found = conn.execute(sa.select(t.c.batch_id, t.c.previous_batch_ids).where(where)).first()
+        if found is None:
+            return None
+        earlier: list[str] = json.loads(found[1]) if found[1] else []
+        if found[0] and found[0] not in earlier:
+            earlier.append(found[0])
+        return json.dumps(earlier) if earlier else None
 
     def record_intent(
         self,
@@ -113,8 +141,12 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
         attempt: int,
         run_id: str | None,
     ) -> None:
-        """Write the chunk as ``submitting`` before the POST, so a crash after it can be resumed."""
+        """Write the chunk as ``submitting`` before the POST, so a crash after it can be resumed.
+
+        A chunk submitted again keeps its earlier batch id in ``previous_batch_ids``.
+        """
         now = utcnow()
+        history = self._history((partition_key, content_hash, chunk_index))
         self._upsert(
             [
                 {
@@ -123,6 +155,7 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
                     "chunk_index": chunk_index,
                     "chunk_hash": chunk_hash,
                     "batch_id": None,
+                    "previous_batch_ids": history,
                     "status": SUBMITTING,
                     "progress": 0,
                     "total": total,
@@ -170,6 +203,15 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
         if error_message is not None:
             values["error_message"] = error_message
         self._update(self._where(batch_id=batch_id), **values)
+
+    def detach(self, row: LedgerRow, message: str) -> None:
+        """The chunk's batch is not its own (its results do not match): back to ``error`` for a resubmission.
+
+        The batch id stays until the resubmission moves it to the history, so it is never adopted again.
+        """
+        self._update_key(
+            (row.partition_key, row.content_hash, row.chunk_index), status=ERROR, error_message=message
+        )
 
     def mark_failed(self, row: LedgerRow, message: str) -> None:
         """Give up on a chunk whose batch errored more times than allowed."""

@@ -6,7 +6,9 @@ Idempotency and crash safety come from the ledger (:mod:`ntropy_dagster.core.led
   re-attaches to the recorded batches and submits nothing (the API bills per transaction);
 * each chunk is recorded as ``submitting`` *before* its POST. If a run dies after the POST but before
   the batch id is recorded, the next run finds the intent row and adopts the remote batch (same size,
-  created after the intent, not known to the ledger) instead of paying twice;
+  created after the intent, never recorded by the ledger) instead of paying twice -- only once it is
+  proven the chunk's own (its results hold exactly the chunk's ids, or no other chunk could claim it),
+  so two crashed partitions never swap batches;
 * a chunk whose batch ended in ``error`` is resubmitted on the next run, up to ``max_attempts``;
 * at most ``max_in_flight`` batches are processing at once (the API allows 10 concurrent enrichment
   operations per key); the submitter waits for a free slot.
@@ -24,7 +26,7 @@ from typing import Any
 import orjson
 
 from ntropy_dagster.client import NtropyClient
-from ntropy_dagster.core.adoption import ADOPTION_PAGE_SIZE, find_orphan
+from ntropy_dagster.core.adoption import ADOPTION_PAGE_SIZE, orphan_candidates
 from ntropy_dagster.core.errors import SlotTimeoutError
 from ntropy_dagster.core.ledger import (
     COMPLETED,
@@ -36,7 +38,7 @@ from ntropy_dagster.core.ledger import (
     SubmissionLedger,
 )
 from ntropy_dagster.core.options import PipelineOptions
-from ntropy_dagster.core.status import refresh_in_flight
+from ntropy_dagster.core.status import CLOCK_SLACK, refresh_in_flight
 from ntropy_dagster.core.validation import ValidatedInput
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,8 @@ class SubmissionResult:
     failed: list[str] = field(default_factory=list)
     transactions_submitted: int = 0
     request_ids: list[str] = field(default_factory=list)
+    #: Chunks whose orphan batch cannot be proven theirs yet: neither adopted nor submitted this time.
+    awaiting_proof: list[int] = field(default_factory=list)
     duration_seconds: float = 0.0
 
 
@@ -90,7 +94,14 @@ def submit_partition(
         if row is not None and row.status == SUBMITTING:
             if known_ids is None:
                 known_ids = ledger.known_batch_ids()
-            adopted = _adopt_orphan(client, ledger, row, len(chunk), known_ids)
+            adopted = _adopt_orphan(client, ledger, row, chunk, known_ids)
+            if adopted == AWAITING_PROOF:
+                log.info(
+                    f"Chunk {index} of partition {partition_key!r}: a batch that may be its own is still "
+                    "processing and another chunk could claim it; waiting until its results prove whose it is"
+                )
+                result.awaiting_proof.append(index)
+                continue
             if adopted is not None:
                 log.info(f"Re-attached chunk {index} of partition {partition_key!r} to batch {adopted}")
                 known_ids.add(adopted)
@@ -135,27 +146,56 @@ def submit_partition(
     return result
 
 
-def _adopt_orphan(
-    client: NtropyClient, ledger: SubmissionLedger, row: LedgerRow, size: int, known_ids: set[str]
-) -> str | None:
-    """Find the batch a crashed run created for ``row`` after recording its intent, and record it.
+#: :func:`_adopt_orphan` found a candidate that may be the chunk's but cannot prove it yet.
+AWAITING_PROOF = "awaiting proof"
 
-    The rule is :func:`~ntropy_dagster.core.adoption.find_orphan`'s: here the match is a batch of exactly
-    ``size`` items. The enriched step checks the returned ids against the submitted ones, so a wrong
-    match cannot go unnoticed.
+
+def _adopt_orphan(
+    client: NtropyClient,
+    ledger: SubmissionLedger,
+    row: LedgerRow,
+    chunk: list[dict[str, Any]],
+    known_ids: set[str],
+) -> str | None:
+    """Find the batch a crashed run created for ``row`` after recording its intent, proven to be its own.
+
+    Candidates follow :func:`~ntropy_dagster.core.adoption.orphan_candidates` (same size, created after the
+    intent, unknown to the ledger), oldest first. A completed candidate is adopted only when its results
+    hold exactly the chunk's transaction ids; an errored one is never adopted (it has no results to prove
+    it, and the chunk is submitted again instead). A processing candidate is adopted only when no other
+    chunk waiting for adoption could have created it (same size, intent early enough); otherwise the
+    chunk waits, neither adopting nor submitting, until a later call can prove it: :data:`AWAITING_PROOF`.
+    Returns the adopted batch id, :data:`AWAITING_PROOF`, or None (nothing is the chunk's: submit it).
     """
-    batch = find_orphan(
+    candidates = orphan_candidates(
         lambda since: client.batches.list(created_after=since, limit=ADOPTION_PAGE_SIZE),
         intent_at=row.submitted_at,
         known_ids=known_ids,
-        matches=lambda b: b.total == size,
+        matches=lambda b: b.total == len(chunk),
     )
-    if batch is None:
-        return None
-    ledger.record_batch(
-        row, batch_id=batch.id, status=batch.status, progress=batch.progress, total=batch.total
-    )
-    return batch.id
+    own_key = (row.partition_key, row.content_hash, row.chunk_index)
+    rivals = [
+        r.submitted_at
+        for r in ledger.awaiting_adoption(len(chunk))
+        if (r.partition_key, r.content_hash, r.chunk_index) != own_key and r.submitted_at is not None
+    ]
+    chunk_ids = {str(p["id"]) for p in chunk}
+    awaiting = False
+    for batch in candidates:
+        if batch.status == ERROR:
+            continue
+        if batch.status == COMPLETED:
+            proven = {str(r.get("id")) for r in client.batches.results_records(batch.id)} == chunk_ids
+        else:
+            created = batch.created_at
+            proven = not any(created is None or at - CLOCK_SLACK <= created for at in rivals)
+            awaiting = awaiting or not proven
+        if proven:
+            ledger.record_batch(
+                row, batch_id=batch.id, status=batch.status, progress=batch.progress, total=batch.total
+            )
+            return batch.id
+    return AWAITING_PROOF if awaiting else None
 
 
 def _wait_for_slot(

@@ -107,6 +107,11 @@ SPECS: tuple[TableSpec, ...] = (
         Col("chunk_index", INT, "Index of this batch among the partition's batches.", key=True),
         Col("chunk_hash", TEXT, "Hash of the rows in this batch."),
         Col("batch_id", TEXT, "Ntropy batch id; empty while the chunk is being submitted."),
+        Col(
+            "previous_batch_ids",
+            TEXT,
+            "Earlier batches of this chunk (JSON list: errored or detached); never adopted again.",
+        ),
         Col("status", TEXT, "submitting | processing | completed | error | failed."),
         Col("progress", INT, "Items processed so far."),
         Col("total", INT, "Items in the batch."),
