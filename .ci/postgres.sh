@@ -16,7 +16,7 @@ su postgres -s /bin/bash -c "$pg_bin/pg_ctl -D '$pg_data' -l '$pg_data/server.lo
   -o \"-h 127.0.0.1 -p $pg_port -k /tmp -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" -w start >/dev/null"
 trap 'su postgres -s /bin/bash -c "$pg_bin/pg_ctl -D \"$pg_data\" -m immediate stop" >/dev/null 2>&1 || true' EXIT
 psql_cmd=(su postgres -s /bin/bash -c)
-"${psql_cmd[@]}" "psql -h 127.0.0.1 -p $pg_port -U postgres -qc \"CREATE USER ntropy WITH PASSWORD 'ntropy'\""
+"${psql_cmd[@]}" "psql -h 127.0.0.1 -p $pg_port -U postgres -qc \"CREATE USER ntropy WITH PASSWORD 'ntropy' CREATEDB\""
 "${psql_cmd[@]}" "psql -h 127.0.0.1 -p $pg_port -U postgres -qc \"CREATE DATABASE ntropy_test OWNER ntropy\""
 export NTROPY_DAGSTER_TEST_PG_URL="postgresql+psycopg://ntropy:ntropy@127.0.0.1:$pg_port/ntropy_test"
 echo "PostgreSQL ready at 127.0.0.1:$pg_port (data in $pg_data)"
