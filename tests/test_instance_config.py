@@ -51,6 +51,7 @@ def test_the_example_instance_runs_on_postgres_with_the_pool_limit(
         settings = instance.get_concurrency_config()
         assert settings.pool_config.default_pool_limit == 10
         assert settings.run_queue_config is not None and settings.run_queue_config.max_concurrent_runs == 8
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
 
         @dg.asset(pool=NTROPY_POOL)
         def calls_the_api() -> int:
