@@ -52,7 +52,12 @@ def ensure_account_holders(
         if recorded.get(holder.id, (None, None))[0] is not None:
             existing += 1
         elif holder.id not in recorded and _claim(warehouse, holder):
-            created, existing = _count(_create(client, warehouse, holder), created, existing)
+            try:
+                was_created = _create(client, warehouse, holder)
+            except BaseException:
+                _release(warehouse, holder)  # a retry (this run's or another's) takes it over at once
+                raise
+            created, existing = _count(was_created, created, existing)
         else:
             waiting.append(holder)
     deadline = time.monotonic() + claim_timeout.total_seconds()
@@ -97,6 +102,15 @@ def _claim(warehouse: Warehouse, holder: AccountHolderRef) -> bool:
     except sa.exc.IntegrityError:
         return False
     return True
+
+
+def _release(warehouse: Warehouse, holder: AccountHolderRef) -> None:
+    """Drop this run's claim on a holder it failed to create (the claim row only: never a created holder)."""
+    table = warehouse.tables.account_holders
+    with warehouse.begin() as conn:
+        conn.execute(
+            sa.delete(table).where((table.c.account_holder_id == holder.id) & table.c.created_at.is_(None))
+        )
 
 
 def _create(client: NtropyClient, warehouse: Warehouse, holder: AccountHolderRef) -> bool:

@@ -14,7 +14,12 @@ import sqlalchemy as sa
 
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.clock import utcnow
-from ntropy_dagster.core.errors import BatchDetachedError, PartitionNotReadyError, ResultMismatchError
+from ntropy_dagster.core.errors import (
+    BatchDetachedError,
+    PartitionNotReadyError,
+    PartitionNotSubmittedError,
+    ResultMismatchError,
+)
 from ntropy_dagster.core.ledger import COMPLETED, FAILED, FINISHED_STATES, SubmissionLedger
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.results import flatten_results
@@ -74,11 +79,17 @@ def store_partition_results(
         return result
     rows = ledger.latest(partition_key)
     if not rows or rows[0].content_hash != content_hash:
-        raise PartitionNotReadyError(
+        raise PartitionNotSubmittedError(
             f"partition {partition_key!r} has no submission of its current content (its raw data changed "
             "since it was submitted, or it was never submitted): submit it first"
         )
     unfinished = [r for r in rows if r.status not in FINISHED_STATES]
+    unsent = [r for r in unfinished if r.batch_id is None]
+    if unsent:
+        raise PartitionNotSubmittedError(
+            f"partition {partition_key!r}: chunk(s) {[r.chunk_index for r in unsent]} are not submitted yet "
+            "(a submission was interrupted, or waits to prove whose an orphan batch is): submit it again"
+        )
     if unfinished:
         raise PartitionNotReadyError(
             f"partition {partition_key!r} has {len(unfinished)} batch(es) not finished yet: "

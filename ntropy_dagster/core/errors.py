@@ -23,7 +23,16 @@ class PipelineError(NtropyError, RuntimeError):
 
 
 class PartitionNotReadyError(PipelineError):
-    """The partition has no submission matching its current content, or batches still processing."""
+    """The partition's batches are still processing on Ntropy (``batch_ids`` names them)."""
+
+
+class PartitionNotSubmittedError(PartitionNotReadyError):
+    """The partition's current content was never (completely) submitted: a submission must run first.
+
+    Not retryable: running the enrichment again cannot change it.
+    """
+
+    retryable = False
 
 
 class SlotTimeoutError(PipelineError):

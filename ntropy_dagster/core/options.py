@@ -24,10 +24,17 @@ class PipelineOptions:
         error_rate_threshold: per-item error rate above which the ``item_error_rate`` check fails.
         marts_as_of: ``"data"``: recurring groups are active relative to the account holder's latest
             transaction; ``"today"``: relative to the run date.
-        sensor_interval_seconds: seconds between ticks of the batch and statement-status sensors.
+        sensor_interval_seconds: seconds between ticks of the batch, statement-status and marts-automation
+            sensors.
         discovery_interval_seconds: seconds between ticks of the statement discovery sensor.
         tick_budget_seconds: time a sensor tick spends polling before it carries on at the next tick
             (Dagster stops a tick after 60 s; the default leaves 20 s of margin).
+        step_max_retries: times Dagster re-runs a step that calls the API after a failure that may heal
+            (a 5xx or network failure that outlived the client's own retries, a timeout); failures that
+            retrying cannot fix (a 4xx such as a wrong key, a wholly rejected partition) are not retried.
+            0 disables step retries.
+        step_retry_delay_seconds: base wait before a step retry; it doubles with each retry
+            (exponential backoff) and gets +/- this much jitter.
     """
 
     batch_size: int = MAX_BATCH_SIZE
@@ -42,6 +49,8 @@ class PipelineOptions:
     sensor_interval_seconds: int = 30
     discovery_interval_seconds: int = 60
     tick_budget_seconds: float = 40.0
+    step_max_retries: int = 3
+    step_retry_delay_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
@@ -57,6 +66,9 @@ class PipelineOptions:
         for name in ("slot_timeout", "blocking_timeout", "poll_interval", "tick_budget_seconds"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("step_max_retries", "step_retry_delay_seconds"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         if not 0 <= self.error_rate_threshold <= 1:
             raise ValueError(f"error_rate_threshold must be between 0 and 1, got {self.error_rate_threshold}")
         if self.marts_as_of not in ("data", "today"):

@@ -23,7 +23,13 @@ import dagster as dg
 
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.dagster.assets.checks import enriched_check_specs
-from ntropy_dagster.dagster.assets.common import NTROPY_POOL, CoercibleToAssetKey, op_name, raw_key_of
+from ntropy_dagster.dagster.assets.common import (
+    NTROPY_POOL,
+    CoercibleToAssetKey,
+    op_name,
+    raw_key_of,
+    step_retry_policy,
+)
 from ntropy_dagster.dagster.translator import DagsterNtropyTranslator, NtropyAssetProps
 
 #: The op tag holding the options given to the decorator (the fields that differ from the defaults, as
@@ -66,8 +72,10 @@ def ntropy_enrichment_asset(
         partitions_def: the asset's partitions; ``enrich`` works on the context's partition.
         deps: the assets the body reads (the spec's upstream dependencies).
         translator: decides the spec (default key ``ntropy_enriched_transactions``); used as it is.
-        options: the pipeline's settings: the error-rate check is declared with its threshold, and
-            ``enrich`` uses them unless given other options.
+        options: the pipeline's settings: the error-rate check is declared with its threshold, the
+            step's retry policy with ``step_max_retries`` and ``step_retry_delay_seconds`` (failures
+            that may heal, such as a 503 that outlived the client's retries, re-run the step; a 4xx or
+            a wholly rejected partition does not), and ``enrich`` uses them unless given other options.
         name: the op's name (default: from the asset key).
         dialect, owners, tags: handed to the translator (the dialect is shown as a kind).
 
@@ -84,12 +92,13 @@ def ntropy_enrichment_asset(
             tags=dict(tags or {}),
         )
     )
-    threshold = (options or PipelineOptions()).error_rate_threshold
+    declared = options or PipelineOptions()
     return dg.multi_asset(
         name=name or op_name(spec.key),
         specs=[spec],
-        check_specs=enriched_check_specs(spec.key, threshold),
+        check_specs=enriched_check_specs(spec.key, declared.error_rate_threshold, partitions_def),
         partitions_def=partitions_def,
         pool=NTROPY_POOL,
         op_tags=options_tags(options),
+        retry_policy=step_retry_policy(declared),
     )

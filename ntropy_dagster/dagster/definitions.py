@@ -20,7 +20,11 @@ def build_ntropy_definitions(
     warehouse: NtropyWarehouseResource | None = None,
     **kwargs: Any,
 ) -> dg.Definitions:
-    """The enrichment pipeline as Definitions: assets, checks, the batch sensor and both resources.
+    """The enrichment pipeline as Definitions: assets, checks, the sensors and both resources.
+
+    The sensors are the batch sensor (sensor mode) and, with the marts, the marts automation sensor,
+    both running by default: after a backfill of the raw partitions the Dagster daemon alone brings
+    every asset up to date, marts included.
 
     A raw asset passed as an ``AssetsDefinition`` is included; one passed as a key is expected from
     another ``Definitions`` (merge them).

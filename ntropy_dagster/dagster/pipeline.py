@@ -44,6 +44,10 @@ class PipelineDefinitions:
 
 @dataclass(kw_only=True)
 class NtropyPipeline(PipelineDefinitions):
-    """Everything :func:`~ntropy_dagster.dagster.assets.build_ntropy_assets` made, with its asset keys."""
+    """Everything :func:`~ntropy_dagster.dagster.assets.build_ntropy_assets` made, with its asset keys.
+
+    ``sensors`` holds the batch sensor (sensor mode) and, with the marts, their automation sensor;
+    ``asset_checks`` is empty: every check is declared on, and evaluated in, the step of its asset.
+    """
 
     keys: PipelineKeys

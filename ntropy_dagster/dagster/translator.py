@@ -74,6 +74,9 @@ class NtropyAssetProps:
         automation_condition: the default automation condition (the marts refresh when the enriched
             table changes); None for assets that sensors or backfills materialize.
         key_prefix: prefix of the default key.
+        skippable: a run may end the asset's step without materializing it (the sensor-mode enriched
+            asset, while the partition's batches are still processing on Ntropy): Dagster then skips
+            what depends on it in that run instead of failing.
     """
 
     name: NtropyAssetName
@@ -84,6 +87,7 @@ class NtropyAssetProps:
     tags: Mapping[str, str] = field(default_factory=dict)
     automation_condition: dg.AutomationCondition | None = None
     key_prefix: Sequence[str] = field(default_factory=tuple)
+    skippable: bool = False
 
     @property
     def is_statement_asset(self) -> bool:
@@ -119,4 +123,5 @@ class DagsterNtropyTranslator:
             owners=list(props.owners) or None,
             tags=dict(props.tags) or None,
             automation_condition=props.automation_condition,
+            skippable=props.skippable,
         )

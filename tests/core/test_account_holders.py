@@ -125,3 +125,25 @@ def test_a_stale_claim_of_a_killed_run_is_taken_over(sandbox: SandboxServer, tmp
     )
     assert (created, existing, len(transport.creates), waits) == (1, 0, 1, [])
     assert warehouse.read_frame("account_holders")["created_at"].notna().all()
+
+
+def test_a_failed_create_releases_its_claim_so_a_retry_does_not_wait(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    warehouse = _warehouse(tmp_path)
+
+    class Refusing(CountingTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST":
+                raise httpx.ConnectError("the API is unreachable")
+            return super().handle_request(request)
+
+    with pytest.raises(Exception, match="unreachable"):
+        ensure_account_holders(_client(sandbox, Refusing()), warehouse, _validated(1))
+    assert warehouse.count("account_holders") == 0  # no claim left behind
+    waits: list[float] = []
+    transport = CountingTransport()
+    assert ensure_account_holders(
+        _client(sandbox, transport), warehouse, _validated(1), sleep=waits.append
+    ) == (1, 0)
+    assert waits == [] and len(transport.creates) == 1

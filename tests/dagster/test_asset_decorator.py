@@ -76,7 +76,8 @@ def test_the_users_body_enriches_each_partition_once(fresh_sandbox: Any, warehou
 
     meta = result.asset_materializations_for_node("ntropy_enriched_transactions")[0].metadata
     assert meta["loaded_from"].value == "my_loader"  # the user's own metadata is kept
-    assert meta["dagster/row_count"].value == 60
+    assert meta["dagster/row_count"].value == 30  # the partition's rows
+    assert meta["ntropy/table_row_count"].value == 60  # the table's
     assert isinstance(meta["dagster/column_schema"].value, dg.TableSchema)
     assert meta["ntropy/partition_rows"].value == 30
     assert meta["ntropy/transactions_submitted"].value == 30
@@ -133,6 +134,14 @@ def test_the_decorator_declares_the_translators_spec_checks_pool_and_partitions(
     assert names == {"all_valid_rows_enriched", "item_error_rate", "unique_transaction_ids"}
     [rate] = [s for s in enriched.check_specs if s.name == "item_error_rate"]
     assert "20%" in (rate.description or "")
+    # The step calls the API: failures that may heal re-run it, as the options say (defaults here).
+    assert enriched.op.retry_policy == dg.RetryPolicy(
+        max_retries=options.step_max_retries,
+        delay=options.step_retry_delay_seconds,
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
+    assert (options.step_max_retries, options.step_retry_delay_seconds) == (3, 10.0)
 
 
 def test_options_given_to_the_decorator_are_those_enrich_runs_with(fresh_sandbox: Any, tmp_path: Any) -> None:
@@ -203,6 +212,17 @@ def test_rejected_rows_and_api_errors(sandbox: Any, tmp_path: Any) -> None:
     not_a_frame = materialize(enriched, sandbox, wh, None)
     assert not not_a_frame.success
     assert "Expected a pandas DataFrame from the caller of enrich(), got list" in str(not_a_frame.all_events)
+
+    # Every row rejected (a column gone upstream): the rows are quarantined, the enriched rows of the
+    # partition removed, and the step fails naming the cause. None of these failures is retried.
+    frames["frame"] = good.drop(columns=["currency"])
+    wholly = materialize(enriched, sandbox, wh, None)
+    [failure] = [e for e in wholly.all_events if e.is_step_failure]
+    assert "all 10 rows of partition '__all__' were rejected (missing column 'currency'" in str(failure)
+    assert len(query(wh, "select * from {t}rejected_transactions")) == 10
+    assert len(query(wh, "select * from {t}enriched_transactions")) == 0
+    for run in (failed, not_a_frame, wholly):
+        assert not [e for e in run.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
 
 
 @pytest.mark.parametrize("given", [None, PipelineOptions()])

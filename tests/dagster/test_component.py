@@ -444,7 +444,8 @@ def test_scaffolded_yaml_is_commented_and_loads(
                 }
                 assert isinstance(partitions, dg.MonthlyPartitionsDefinition)
                 assert partitions.start.date() == dt.date(2024, 3, 1)
-                assert "ntropy_batches" not in specs and not list(defs.sensors or [])
+                assert "ntropy_batches" not in specs  # no batch sensor; the marts' automation sensor
+                assert [s.name for s in defs.sensors or []] == ["ntropy_marts_automation_sensor"]
 
 
 def test_dg_lists_the_component(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from ntropy_dagster import (
 )
 from ntropy_dagster.dagster.assets import api_failures
 from ntropy_dagster.dagster.failures import step_failures
+from ntropy_dagster.dagster.pipeline import BATCH_SENSOR_NAME
 from ntropy_dagster.dagster.sensors import DEFAULT_TICK_BUDGET_SECONDS
 from ntropy_dagster.sandbox import SandboxConfig, run_sandbox
 from tests.dagster.conftest import API_KEY, history, make_defs, run_selection
@@ -117,16 +118,30 @@ def test_blocking_mode_chains_the_enriched_asset_to_the_account_holders() -> Non
 def test_every_setting_comes_from_the_options() -> None:
     defaults = PipelineOptions()
     assert defaults.tick_budget_seconds == DEFAULT_TICK_BUDGET_SECONDS
-    [sensor] = build_ntropy_assets(raw_transactions).sensors
+    [sensor] = [s for s in build_ntropy_assets(raw_transactions).sensors if s.name == BATCH_SENSOR_NAME]
     assert sensor.minimum_interval_seconds == defaults.sensor_interval_seconds
 
-    options = PipelineOptions(sensor_interval_seconds=45, error_rate_threshold=0.25)
+    options = PipelineOptions(
+        sensor_interval_seconds=45,
+        error_rate_threshold=0.25,
+        step_max_retries=5,
+        step_retry_delay_seconds=2.5,
+    )
     pipeline = build_ntropy_assets(raw_transactions, options=options, sensor_name="bank_batches")
-    [sensor] = pipeline.sensors
-    assert (sensor.name, sensor.minimum_interval_seconds) == ("bank_batches", 45)
+    [sensor] = [s for s in pipeline.sensors if s.name == "bank_batches"]
+    assert sensor.minimum_interval_seconds == 45
     [enriched] = [a for a in pipeline.assets if a.key == pipeline.keys.enriched]
     [rate] = [spec for spec in enriched.check_specs if spec.name == "item_error_rate"]
     assert "25%" in (rate.description or "")
+    # Every step that calls the API retries failures that may heal, as the options say.
+    keys = pipeline.keys
+    for key in (keys.account_holders, keys.batches, keys.enriched):
+        [asset] = [a for a in pipeline.assets if a.key == key]
+        assert asset.node_def.retry_policy == dg.RetryPolicy(
+            max_retries=5, delay=2.5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+        )
+    never = build_ntropy_assets(raw_transactions, options=PipelineOptions(step_max_retries=0))
+    assert all(a.node_def.retry_policy is None for a in never.assets)
 
 
 @pytest.mark.parametrize(
@@ -187,7 +202,8 @@ def test_the_blocking_wait_uses_the_options_timeout_and_names_the_batches(
     config = SandboxConfig(api_keys=(API_KEY,), rate=1.0, db_path=str(tmp_path / "sb.db"))
     with run_sandbox(config) as server:
         raw = history(1, per_day=40, holders=2, prefix="timeout-")
-        options = PipelineOptions(blocking_timeout=0.3, poll_interval=0.1)
+        # No step retries: the test is about the failure's message (a retry would wait it out).
+        options = PipelineOptions(blocking_timeout=0.3, poll_interval=0.1, step_max_retries=0)
         defs, pipeline, _ = make_defs(
             raw, server, f"sqlite:///{tmp_path / 'wh.db'}", blocking=True, options=options
         )

@@ -93,7 +93,9 @@ def test_run_killed_between_submit_and_record_does_not_pay_twice(
     fresh_sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance
 ) -> None:
     raw = history(3, per_day=40, holders=3, prefix="crash-")
-    defs, pipeline, wh = make_defs(raw, fresh_sandbox, f"sqlite:///{tmp_path / 'wh.db'}")
+    # A killed process is not retried by Dagster: no step retries here.
+    no_retries = PipelineOptions(step_max_retries=0)
+    defs, pipeline, wh = make_defs(raw, fresh_sandbox, f"sqlite:///{tmp_path / 'wh.db'}", options=no_retries)
     keys = pipeline.keys
     run_selection(defs, instance, [keys.raw, keys.account_holders])
 
@@ -213,7 +215,8 @@ def test_blocking_mode_submits_and_waits_in_one_step(tmp_path: Any, instance: dg
     with run_sandbox(config) as server:
         raw = history(2, per_day=100, holders=3, prefix="block-")
         defs, pipeline, wh = make_defs(raw, server, f"sqlite:///{tmp_path / 'wh.db'}", blocking=True)
-        assert pipeline.keys.batches is None and pipeline.sensors == []
+        assert pipeline.keys.batches is None
+        assert "ntropy_batch_sensor" not in {sensor.name for sensor in pipeline.sensors}
         result = run_selection(
             defs, instance, [pipeline.keys.raw, pipeline.keys.account_holders, pipeline.keys.enriched]
         )
@@ -294,3 +297,104 @@ def test_api_errors_fail_the_step_with_status_and_request_id(
     assert len(error.metadata["ntropy/request_id"].value) >= 16
     assert "401" in (error.description or "")
     assert "not-a-valid-key" not in str(result.all_events)
+
+
+def _enrich_partition(
+    defs: dg.Definitions, instance: dg.DagsterInstance, keys: Any, day: str, blocking: bool
+) -> Any:
+    """Enrich one partition as each mode does it: one run (blocking), or submit, tick, enrich (sensor)."""
+    if blocking:
+        return run_selection(
+            defs, instance, [keys.raw, keys.account_holders, keys.enriched], partition_key=day
+        )
+    run_selection(defs, instance, [keys.raw, keys.account_holders, keys.batches], partition_key=day)
+    assert [r.partition_key for r in tick(defs, instance).run_requests] == [day]
+    return run_selection(defs, instance, [keys.enriched], partition_key=day)
+
+
+def _partition_rows(wh: Any, table: str, day: str) -> int:
+    return int(
+        query(wh, "select count(*) as n from {t}" + table + " where partition_key = '" + day + "'")["n"][0]
+    )
+
+
+@pytest.mark.parametrize("blocking", [False, True], ids=["sensor", "blocking"])
+def test_a_wholly_rejected_partition_fails_naming_the_cause_after_quarantining_its_rows(
+    sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance, blocking: bool
+) -> None:
+    state = {"drop_currency": False}
+    base = per_day(f"rej-{uuid.uuid4().hex[:6]}-", n=10)
+
+    def raw(partition_key: str) -> pd.DataFrame:
+        frame = base(partition_key)
+        return frame.drop(columns=["currency"]) if state["drop_currency"] else frame
+
+    fast = PipelineOptions(step_retry_delay_seconds=0.05)  # were it retried, it would show quickly
+    defs, pipeline, wh = make_defs(
+        raw,
+        sandbox,
+        f"sqlite:///{tmp_path / 'wh.db'}",
+        raw_partitions_def=daily,
+        blocking=blocking,
+        options=fast,
+    )
+    keys = pipeline.keys
+    _enrich_partition(defs, instance, keys, DAYS[0], blocking)
+    assert _partition_rows(wh, "enriched_transactions", DAYS[0]) == 10
+
+    state["drop_currency"] = True  # a schema change upstream: every row is now invalid
+    selection = [keys.raw, keys.account_holders, keys.batches or keys.enriched, keys.enriched]
+    result = run_selection(
+        defs, instance, list(dict.fromkeys(selection)), partition_key=DAYS[0], expect_success=False
+    )
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    error = failure.step_failure_data.user_failure_data
+    assert error is not None
+    description = error.description or ""
+    assert "all 10 rows of partition '2025-03-01' were rejected" in description
+    assert "currency" in description and "rejected-transactions table" in description
+    assert error.metadata["ntropy/error"].value == "PartitionRejectedError"
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    # The rows were quarantined and the partition's stale enriched rows removed before the failure.
+    assert _partition_rows(wh, "rejected_transactions", DAYS[0]) == 10
+    assert set(query(wh, "select field from {t}rejected_transactions")["field"]) == {"currency"}
+    assert _partition_rows(wh, "enriched_transactions", DAYS[0]) == 0
+    if not blocking:  # the enriched step alone says the same
+        alone = run_selection(defs, instance, [keys.enriched], partition_key=DAYS[0], expect_success=False)
+        assert "all 10 rows of partition '2025-03-01' were rejected" in str(alone.all_events)
+
+
+@pytest.mark.parametrize("blocking", [False, True], ids=["sensor", "blocking"])
+def test_an_empty_partition_succeeds_with_no_rows_and_removes_its_earlier_rows(
+    sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance, blocking: bool
+) -> None:
+    state = {"empty": False}
+    base = per_day(f"empty-{uuid.uuid4().hex[:6]}-", n=10)
+
+    def raw(partition_key: str) -> pd.DataFrame:
+        frame = base(partition_key)
+        return frame.iloc[0:0] if state["empty"] else frame
+
+    defs, pipeline, wh = make_defs(
+        raw, sandbox, f"sqlite:///{tmp_path / 'wh.db'}", raw_partitions_def=daily, blocking=blocking
+    )
+    keys = pipeline.keys
+    _enrich_partition(defs, instance, keys, DAYS[0], blocking)
+    _enrich_partition(defs, instance, keys, DAYS[1], blocking)
+    assert _partition_rows(wh, "enriched_transactions", DAYS[0]) == 10
+
+    state["empty"] = True  # the source has no transactions for the day any more
+    if blocking:
+        result = _enrich_partition(defs, instance, keys, DAYS[0], blocking)
+    else:
+        run_selection(defs, instance, [keys.raw, keys.account_holders, keys.batches], partition_key=DAYS[0])
+        assert not tick(defs, instance).run_requests  # nothing was submitted, nothing to wait for
+        result = run_selection(defs, instance, [keys.enriched], partition_key=DAYS[0])
+    meta = result.asset_materializations_for_node("ntropy_enriched_transactions")[0].metadata
+    assert meta["dagster/row_count"].value == 0
+    assert meta["ntropy/table_row_count"].value == 10  # the other day's rows stay
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    assert _partition_rows(wh, "enriched_transactions", DAYS[0]) == 0
+    assert _partition_rows(wh, "rejected_transactions", DAYS[0]) == 0
+    logs = " ".join(entry.user_message for entry in instance.all_logs(result.run_id))
+    assert "has no rows: nothing to enrich" in logs

@@ -1,10 +1,14 @@
 """The batch sensor: cursor tolerance, time budget, many batches in flight, marts automation."""
 
+import asyncio
 import time
 from typing import Any
 
 import dagster as dg
+import httpx
 import pytest
+from dagster._core.loader import LoadingContextForTest
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionResolvedStatus
 
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.ledger import SubmissionLedger
@@ -157,3 +161,69 @@ def test_the_sensor_ignores_batches_of_partitions_outside_its_pipeline(
         result = tick(defs, instance)
         assert result.run_requests == []
         assert "No Ntropy batches in flight" in (result.skip_message or "")
+
+
+def _batch_ids(wh: Any) -> list[str]:
+    return list(query(wh, "select batch_id from {t}batches")["batch_id"])
+
+
+def test_materialize_all_while_batches_process_skips_enriched_and_the_sensor_requests_it_later(
+    tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    """ "Materialize all" in sensor mode: the batches are still processing when the enriched step runs."""
+    slow = SandboxConfig(api_keys=(API_KEY,), rate=0.01, db_path=str(tmp_path / "sb.db"))  # stays processing
+    with run_sandbox(slow) as server:
+        raw = history(1, per_day=10, holders=2, prefix="skip-")
+        defs, pipeline, wh = make_defs(raw, server, f"sqlite:///{tmp_path / 'wh.db'}")
+        keys = pipeline.keys
+        assets = list(defs.assets or [])
+        everything = dg.materialize(assets, instance=instance, resources=defs.resources, raise_on_error=False)
+        assert everything.success  # the run does not fail
+        materialized = {m.asset_key for m in everything.get_asset_materialization_events()}
+        assert keys.batches in materialized and keys.enriched not in materialized
+        assert not materialized & {keys.recurring_groups, keys.income}  # skipped downstream of enriched
+        assert everything.get_asset_check_evaluations() == []  # no check half-evaluated
+        [batch_id] = _batch_ids(wh)
+        logs = " ".join(entry.user_message for entry in instance.all_logs(everything.run_id))
+        assert batch_id in logs and "batch sensor" in logs
+
+        # Dagster resolves the enriched checks of that run as skipped, not failed.
+        context = LoadingContextForTest(instance)
+        for spec in next(a for a in assets if a.key == keys.enriched).check_specs:
+            record = instance.event_log_storage.get_latest_asset_check_execution_by_key([spec.key])[spec.key]
+            assert record.run_id == everything.run_id
+            status = asyncio.run(record.resolve_status(context))
+            assert status == AssetCheckExecutionResolvedStatus.SKIPPED
+
+        # Still processing: the sensor waits. Finished: it requests the enriched run, which stores.
+        assert not tick(defs, instance).run_requests
+        with httpx.Client(base_url=server.base_url, headers={"X-Api-Key": server.api_key}) as http:
+            http.post(f"/_sandbox/batches/{batch_id}/complete").raise_for_status()
+        [request] = tick(defs, instance).run_requests
+        assert request.asset_selection == [keys.enriched]
+        enriched = run_selection(defs, instance, [keys.enriched])
+        assert {e.check_name: e.passed for e in enriched.get_asset_check_evaluations()} == {
+            "all_valid_rows_enriched": True,
+            "item_error_rate": True,
+            "unique_transaction_ids": True,
+        }
+        assert len(query(wh, "select * from {t}enriched_transactions")) == 10
+        assert not tick(defs, instance).run_requests
+
+
+def test_enriching_a_partition_that_was_never_submitted_fails_at_once(
+    sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    raw = history(1, per_day=5, holders=1, prefix="never-")
+    defs, pipeline, _ = make_defs(
+        raw,
+        sandbox,
+        f"sqlite:///{tmp_path / 'wh.db'}",
+        options=PipelineOptions(step_retry_delay_seconds=0.05),
+    )
+    keys = pipeline.keys
+    result = run_selection(defs, instance, [keys.raw, keys.enriched], expect_success=False)
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    error = failure.step_failure_data.user_failure_data
+    assert error is not None and "submit it first" in (error.description or "")
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]

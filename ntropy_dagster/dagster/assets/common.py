@@ -1,4 +1,4 @@
-"""What every ntropy-dagster asset module shares: the pool, metadata helpers, API-error mapping."""
+"""What every ntropy-dagster asset module shares: the pool, the step retry policy, metadata helpers."""
 
 # No `from __future__ import annotations`: Dagster inspects the annotations of decorated functions.
 from collections.abc import Sequence
@@ -8,6 +8,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from ntropy_dagster.core.ledger import UNPARTITIONED
+from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.dagster.failures import step_failures
 
@@ -32,8 +33,35 @@ def partition_key_of(context: AssetExecutionContext | dg.OpExecutionContext) -> 
     return context.partition_key if context.has_partition_key else UNPARTITIONED
 
 
+def step_retry_policy(options: PipelineOptions) -> dg.RetryPolicy | None:
+    """The retry policy of every step that calls the API: ``options.step_max_retries`` retries, the wait
+    growing exponentially from ``options.step_retry_delay_seconds`` with jitter (None: no retries).
+
+    Only failures that may heal are retried: :func:`~ntropy_dagster.dagster.failures.step_failures`
+    fails the step for good (``allow_retries=False``) on errors that are not retryable.
+    """
+    if options.step_max_retries == 0:
+        return None
+    return dg.RetryPolicy(
+        max_retries=options.step_max_retries,
+        delay=options.step_retry_delay_seconds,
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
+
+
+#: The metadata key of the whole table's row count (``dagster/row_count`` is the materialization's own:
+#: the partition's rows on a partitioned asset).
+TABLE_ROW_COUNT = "ntropy/table_row_count"
+
+
 def table_metadata(warehouse: Warehouse, logical: str, row_count: int, **extra: Any) -> dict[str, Any]:
-    """The standard table metadata: row count, table name and column schema."""
+    """The standard table metadata: row count, table name, column schema and the table's row count.
+
+    ``row_count`` (``dagster/row_count``) counts the rows this materialization stands for: the
+    partition's on a partitioned asset, the table's on an unpartitioned one. The whole table's count
+    (:data:`TABLE_ROW_COUNT`) is added; ``extra`` may carry it already counted.
+    """
     columns = [
         dg.TableColumn(name, type_str, description=description)
         for name, type_str, description in warehouse.column_schema(logical)
@@ -43,6 +71,7 @@ def table_metadata(warehouse: Warehouse, logical: str, row_count: int, **extra: 
         "dagster/table_name": warehouse.table_name(logical),
         "dagster/column_schema": dg.TableSchema(columns=columns),
         **extra,
+        TABLE_ROW_COUNT: extra[TABLE_ROW_COUNT] if TABLE_ROW_COUNT in extra else warehouse.count(logical),
     }
 
 

@@ -19,8 +19,14 @@ from dagster import AssetExecutionContext
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.validation import ColumnMapping
 from ntropy_dagster.dagster.assets.checks import enriched_check_specs
-from ntropy_dagster.dagster.assets.common import NTROPY_POOL, CoercibleToAssetKey, op_name, raw_key_of
-from ntropy_dagster.dagster.assets.marts import build_mart_assets, mart_automation_condition
+from ntropy_dagster.dagster.assets.common import (
+    NTROPY_POOL,
+    CoercibleToAssetKey,
+    op_name,
+    raw_key_of,
+    step_retry_policy,
+)
+from ntropy_dagster.dagster.assets.marts import build_mart_assets
 from ntropy_dagster.dagster.assets.steps import (
     EnrichedEvent,
     StepSettings,
@@ -28,6 +34,7 @@ from ntropy_dagster.dagster.assets.steps import (
     materialize_batches,
     materialize_enriched,
 )
+from ntropy_dagster.dagster.automation import build_marts_automation_sensor, mart_automation_condition
 from ntropy_dagster.dagster.pipeline import (
     BATCH_SENSOR_NAME,
     NTROPY_RESOURCE_KEY,
@@ -81,22 +88,28 @@ def pipeline_specs(
     holders = spec("account_holders", deps=(raw_key,))
     batches = None if blocking else spec("batches", table_name="batches", deps=(raw_key, holders.key))
     upstream = holders if batches is None else batches
-    enriched = spec("enriched_transactions", table_name="enriched_transactions", deps=(raw_key, upstream.key))
+    # Sensor mode: a run that finds the partition's batches still processing ends the enriched step
+    # without materializing it (the batch sensor requests it when they finish).
+    enriched = spec(
+        "enriched_transactions",
+        table_name="enriched_transactions",
+        deps=(raw_key, upstream.key),
+        skippable=not blocking,
+    )
     if not include_marts:
         return PipelineSpecs(holders, batches, enriched, None, None)
     extra = tuple(extra_mart_deps)
-    automation = mart_automation_condition()
     groups = spec(
         "recurring_groups",
         table_name="recurring_groups",
         deps=(enriched.key, *extra),
-        automation_condition=automation,
+        automation_condition=mart_automation_condition(),
     )
     income = spec(
         "income",
         table_name="income_sources",
         deps=(groups.key, enriched.key, *extra),
-        automation_condition=automation,
+        automation_condition=mart_automation_condition(upstream_marts=[groups.key]),
     )
     return PipelineSpecs(holders, batches, enriched, groups, income)
 
@@ -104,7 +117,8 @@ def pipeline_specs(
 def _raw_step(
     spec: dg.AssetSpec, settings: StepSettings, partitions_def: dg.PartitionsDefinition | None, **extra: Any
 ) -> Any:
-    """The decorator of a step that reads the raw partition and calls the API."""
+    """The decorator of a step that reads the raw partition and calls the API (retried on failures that
+    may heal, see :func:`~ntropy_dagster.dagster.assets.common.step_retry_policy`)."""
     return dg.multi_asset(
         name=op_name(spec.key),
         specs=[spec],
@@ -112,6 +126,7 @@ def _raw_step(
         partitions_def=partitions_def,
         required_resource_keys=settings.resource_keys,
         pool=NTROPY_POOL,
+        retry_policy=step_retry_policy(settings.options),
         **extra,
     )
 
@@ -134,10 +149,14 @@ def raw_asset(
 def enriched_asset(
     spec: dg.AssetSpec, settings: StepSettings, partitions_def: dg.PartitionsDefinition | None
 ) -> dg.AssetsDefinition:
-    """The enriched-transactions asset with its checks."""
-    checks = enriched_check_specs(spec.key, settings.options.error_rate_threshold)
+    """The enriched-transactions asset with its checks.
 
-    @_raw_step(spec, settings, partitions_def, check_specs=checks)
+    A skippable spec (sensor mode) makes the step subsettable: in Dagster 1.13 that is what makes its
+    check outputs optional, so a run that skips the asset leaves its checks unevaluated (not failed).
+    """
+    checks = enriched_check_specs(spec.key, settings.options.error_rate_threshold, partitions_def)
+
+    @_raw_step(spec, settings, partitions_def, check_specs=checks, can_subset=spec.skippable)
     def _enriched(context: AssetExecutionContext, raw: pd.DataFrame) -> Iterator[EnrichedEvent]:
         yield from materialize_enriched(context, raw, settings)
 
@@ -155,8 +174,7 @@ def pipeline_assets(
         pipeline.assets.append(raw_asset(specs.batches, settings, partitions_def, materialize_batches))
     pipeline.assets.append(enriched_asset(specs.enriched, settings, partitions_def))
     if specs.recurring_groups is not None and specs.income is not None:
-        marts, pipeline.asset_checks = build_mart_assets(specs.recurring_groups, specs.income, settings)
-        pipeline.assets.extend(marts)
+        pipeline.assets.extend(build_mart_assets(specs.recurring_groups, specs.income, settings))
     return pipeline
 
 
@@ -218,7 +236,9 @@ def build_ntropy_assets(
         owners, tags, dialect: handed to the translator for every asset (the dialect of the warehouse,
             e.g. ``postgresql``, is shown as a kind of the table assets).
         ntropy_resource_key, warehouse_resource_key: the resources the steps and the sensor use.
-        sensor_name, sensor_default_status: the batch sensor's name and initial status (sensor mode).
+        sensor_name, sensor_default_status: the batch sensor's name (sensor mode) and the initial status of
+            the pipeline's sensors: the batch sensor and, with the marts, the marts automation sensor
+            (:func:`~ntropy_dagster.dagster.automation.build_marts_automation_sensor`).
     """
     translator = translator or DagsterNtropyTranslator()
     options = options or PipelineOptions()
@@ -242,4 +262,8 @@ def build_ntropy_assets(
     pipeline = pipeline_assets(specs, settings, partitions_def)
     if not blocking:
         pipeline.sensors.append(batch_sensor(settings, sensor_name, sensor_default_status, partitions_def))
+    if include_marts:
+        pipeline.sensors.append(
+            build_marts_automation_sensor(keys, options=options, default_status=sensor_default_status)
+        )
     return pipeline

@@ -1,25 +1,23 @@
-"""The mart assets: recurring groups (from the API) and income sources (derived), with their checks."""
+"""The mart assets: recurring groups (from the API) and income sources (derived), with their checks.
+
+Each mart's checks are declared on the mart's own step and evaluated there, right after the refresh:
+whatever materializes a mart (the marts automation sensor, a backfill, the UI) evaluates its checks.
+"""
 
 # No `from __future__ import annotations`: Dagster inspects the annotations of decorated functions.
 from collections.abc import Iterator
 
 import dagster as dg
-from dagster import AssetCheckExecutionContext, AssetExecutionContext
+from dagster import AssetExecutionContext
 
-from ntropy_dagster.dagster.assets.checks import MART_FRESHNESS_CHECK, groups_reference_check_spec
-from ntropy_dagster.dagster.assets.common import NTROPY_POOL, op_name
+from ntropy_dagster.dagster.assets.checks import mart_freshness_check_spec, recurring_groups_check_specs
+from ntropy_dagster.dagster.assets.common import NTROPY_POOL, op_name, step_retry_policy
 from ntropy_dagster.dagster.assets.steps import (
     EnrichedEvent,
     StepSettings,
-    check_mart_freshness,
     materialize_income,
     materialize_recurring_groups,
 )
-
-
-def mart_automation_condition() -> dg.AutomationCondition:
-    """The marts refresh when the enriched table changes and its blocking checks passed."""
-    return dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
 
 
 def recurring_groups_asset(spec: dg.AssetSpec, settings: StepSettings) -> dg.AssetsDefinition:
@@ -30,7 +28,8 @@ def recurring_groups_asset(spec: dg.AssetSpec, settings: StepSettings) -> dg.Ass
         specs=[spec],
         required_resource_keys=settings.resource_keys,
         pool=NTROPY_POOL,
-        check_specs=[groups_reference_check_spec(spec.key)],
+        check_specs=recurring_groups_check_specs(spec.key, settings.keys.enriched),
+        retry_policy=step_retry_policy(settings.options),
     )
     def _recurring_groups(context: AssetExecutionContext) -> Iterator[EnrichedEvent]:
         yield from materialize_recurring_groups(context, settings)
@@ -41,36 +40,20 @@ def recurring_groups_asset(spec: dg.AssetSpec, settings: StepSettings) -> dg.Ass
 def income_asset(spec: dg.AssetSpec, settings: StepSettings) -> dg.AssetsDefinition:
     """The income mart (derived in the warehouse, no API call)."""
 
-    @dg.multi_asset(name=op_name(spec.key), specs=[spec], required_resource_keys=settings.resource_keys)
-    def _income(context: AssetExecutionContext) -> dg.MaterializeResult:
-        return materialize_income(context, settings)
+    @dg.multi_asset(
+        name=op_name(spec.key),
+        specs=[spec],
+        required_resource_keys=settings.resource_keys,
+        check_specs=[mart_freshness_check_spec(spec.key, settings.keys.enriched)],
+    )
+    def _income(context: AssetExecutionContext) -> Iterator[EnrichedEvent]:
+        yield from materialize_income(context, settings)
 
     return _income
 
 
-def mart_freshness_check(
-    mart_key: dg.AssetKey, logical: str, settings: StepSettings
-) -> dg.AssetChecksDefinition:
-    """The check that the mart table ``logical`` was refreshed after the last enriched write."""
-
-    @dg.asset_check(
-        asset=mart_key,
-        name=MART_FRESHNESS_CHECK,
-        description=f"The mart was refreshed after the last write to {settings.keys.enriched.to_user_string()}.",
-        required_resource_keys=settings.resource_keys,
-    )
-    def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        return check_mart_freshness(context, settings, logical)
-
-    return _check
-
-
 def build_mart_assets(
     groups_spec: dg.AssetSpec, income_spec: dg.AssetSpec, settings: StepSettings
-) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
-    """Both marts and their freshness checks."""
-    checks = [
-        mart_freshness_check(groups_spec.key, "recurring_groups", settings),
-        mart_freshness_check(income_spec.key, "income_sources", settings),
-    ]
-    return [recurring_groups_asset(groups_spec, settings), income_asset(income_spec, settings)], checks
+) -> list[dg.AssetsDefinition]:
+    """Both marts, each with its in-step checks."""
+    return [recurring_groups_asset(groups_spec, settings), income_asset(income_spec, settings)]

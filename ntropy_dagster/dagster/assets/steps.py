@@ -12,7 +12,7 @@ the same functions. They call the Dagster-free core and turn its errors into ste
 from __future__ import annotations  # no Dagster-decorated function here
 
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -22,20 +22,24 @@ import pandas as pd
 
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.account_holders import ensure_account_holders
+from ntropy_dagster.core.clock import utcnow
 from ntropy_dagster.core.enrichment import EnrichResult, store_partition_results, submit_wait_and_store
+from ntropy_dagster.core.errors import PartitionNotReadyError, PartitionNotSubmittedError
 from ntropy_dagster.core.ledger import SubmissionLedger
 from ntropy_dagster.core.marts import refresh_income, refresh_recurring_groups
 from ntropy_dagster.core.options import PipelineOptions
-from ntropy_dagster.core.rejected import write_rejected
+from ntropy_dagster.core.rejected import partition_summary, raise_if_wholly_rejected, write_rejected
 from ntropy_dagster.core.submission import SubmissionResult, submit_partition
 from ntropy_dagster.core.validation import ColumnMapping, ValidatedInput, validate_transactions
 from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.dagster.assets.checks import (
     enriched_check_results,
+    groups_freshness_result,
     groups_reference_result,
-    mart_freshness_result,
+    holders_refreshed_result,
+    income_freshness_result,
 )
-from ntropy_dagster.dagster.assets.common import partition_key_of, table_metadata
+from ntropy_dagster.dagster.assets.common import TABLE_ROW_COUNT, partition_key_of, table_metadata
 from ntropy_dagster.dagster.failures import step_failures
 from ntropy_dagster.dagster.pipeline import PipelineKeys
 
@@ -100,14 +104,14 @@ def failures(context: StepContext) -> AbstractContextManager[None]:
 def validate_frame(
     context: StepContext, frame: Any, column_mapping: ColumnMapping | None, *, source: str
 ) -> ValidatedInput:
-    """Validate the frame's rows (rejections are kept, not raised); ``source`` names it in errors."""
+    """Validate the frame's rows (rejections are kept, not raised) and log the partition's summary;
+    ``source`` names the frame in errors. A frame that is not a DataFrame fails without retries."""
     if not isinstance(frame, pd.DataFrame):
-        raise dg.Failure(f"Expected a pandas DataFrame from {source}, got {type(frame).__name__}")
+        raise dg.Failure(
+            f"Expected a pandas DataFrame from {source}, got {type(frame).__name__}", allow_retries=False
+        )
     validated = validate_transactions(frame, column_mapping)
-    context.log.info(
-        f"{validated.raw_rows} raw rows: {len(validated.payloads)} valid, "
-        f"{len({r.row_number for r in validated.rejected})} rejected"
-    )
+    context.log.info(partition_summary(validated, partition_key_of(context)))
     return validated
 
 
@@ -134,6 +138,17 @@ def _scope(context: StepContext) -> dict[str, Any]:
     return {"partition_key": partition_key_of(context), "log": context.log}
 
 
+def record_rejections(context: StepContext, warehouse: Warehouse, validated: ValidatedInput) -> int:
+    """Replace the partition's rejected rows (removing its enriched rows that are no longer valid rows),
+    then fail the step, without retries, if every row of the partition was rejected; return how many
+    rejections were written. An empty partition is not rejected: it has nothing to enrich."""
+    partition_key = partition_key_of(context)
+    rejected = write_rejected(warehouse, partition_key, validated, log=context.log)
+    with failures(context):
+        raise_if_wholly_rejected(validated, partition_key)
+    return rejected
+
+
 def submit_validated(
     context: StepContext,
     client: NtropyClient,
@@ -142,7 +157,7 @@ def submit_validated(
     options: PipelineOptions,
 ) -> tuple[SubmissionResult, int]:
     """Record the rejected rows and submit what the ledger does not have yet; return (result, rejections)."""
-    rejected = write_rejected(warehouse, partition_key_of(context), validated, log=context.log)
+    rejected = record_rejections(context, warehouse, validated)
     ledger, started = SubmissionLedger(warehouse), time.monotonic()
     with failures(context):
         result = submit_partition(
@@ -161,7 +176,7 @@ def submit_wait_store_validated(
     options: PipelineOptions,
 ) -> tuple[SubmissionResult, EnrichResult, int]:
     """The blocking path: rejected rows, then submit, wait for the batches and store their results."""
-    rejected = write_rejected(warehouse, partition_key_of(context), validated, log=context.log)
+    rejected = record_rejections(context, warehouse, validated)
     started = time.monotonic()
     with failures(context):
         submission, result = submit_wait_and_store(
@@ -179,13 +194,32 @@ def store_validated(
     warehouse: Warehouse,
     validated: ValidatedInput,
     options: PipelineOptions,
-) -> EnrichResult:
-    """Upsert the results of the partition's finished batches into the enriched table."""
+) -> EnrichResult | None:
+    """Upsert the results of the partition's finished batches into the enriched table.
+
+    Returns None, after logging which batches, when some of the partition's batches are still
+    processing on Ntropy and the asset is skippable: the step ends without a materialization and the
+    batch sensor requests the partition's enrichment when they finish. A partition whose content was
+    never submitted fails, without retries. A partition whose rows were all rejected has its enriched
+    rows removed, then fails.
+    """
     ledger, started = SubmissionLedger(warehouse), time.monotonic()
     with failures(context):
-        result = store_partition_results(
-            client, ledger, warehouse, validated, batch_size=options.batch_size, **_scope(context)
-        )
+        try:
+            result = store_partition_results(
+                client, ledger, warehouse, validated, batch_size=options.batch_size, **_scope(context)
+            )
+        except PartitionNotSubmittedError:
+            raise  # nothing on Ntropy to wait for: a submission must run first (not retried)
+        except PartitionNotReadyError as exc:
+            if not all(spec.skippable for spec in context.assets_def.specs):
+                raise
+            context.log.info(
+                f"Not materialized yet: {exc}. The batch sensor requests this partition's enrichment "
+                "when they finish."
+            )
+            return None
+        raise_if_wholly_rejected(validated, partition_key_of(context))
     result.duration_seconds = time.monotonic() - started
     _log_stored(context, result)
     return result
@@ -219,28 +253,56 @@ def submission_metadata(validated: ValidatedInput, result: SubmissionResult, rej
     }
 
 
-def enriched_lineage(raw_key: dg.AssetKey) -> dg.TableColumnLineage:
-    """Which raw column each enriched column comes from."""
+def enriched_lineage(
+    raw_key: dg.AssetKey, raw_columns: Collection[str], column_mapping: ColumnMapping | None = None
+) -> dg.TableColumnLineage:
+    """Which column of the raw asset (whose frame has ``raw_columns``) each enriched column comes from.
+
+    Columns are named as the raw asset has them, under the pipeline's column mapping; with
+    ``entry_type_from_sign`` and no entry-type column the entry type comes from the amount's sign. An
+    enriched column whose source the raw frame lacks (e.g. no account holder column) has no entry.
+    """
+    mapping = column_mapping or ColumnMapping()
+    raw_name = {v3: raw for raw, v3 in mapping.columns.items()}
     sources = {"transaction_id": "id"} | {column: column for column in _ENRICHED_SOURCE_COLUMNS}
-    return dg.TableColumnLineage(
-        deps_by_column={
-            column: [dg.TableColumnDep(asset_key=raw_key, column_name=source)]
-            for column, source in sources.items()
-        }
+    deps: dict[str, list[dg.TableColumnDep]] = {}
+    for column, v3 in sources.items():
+        name = raw_name.get(v3, v3)
+        if name not in raw_columns and v3 == "entry_type" and mapping.entry_type_from_sign:
+            name = raw_name.get("amount", "amount")
+        if name in raw_columns:
+            deps[column] = [dg.TableColumnDep(asset_key=raw_key, column_name=name)]
+    return dg.TableColumnLineage(deps_by_column=deps)
+
+
+def partition_table_metadata(
+    context: ResourceContext, warehouse: Warehouse, logical: str, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """:func:`table_metadata` of a table with a ``partition_key`` column: ``dagster/row_count`` is the
+    run's partition's rows (the table's when the run has no partition), ``ntropy/table_row_count`` the
+    table's."""
+    total = warehouse.count(logical)
+    rows = (
+        warehouse.count(logical, partition_key=context.partition_key) if context.has_partition_key else total
     )
+    return table_metadata(warehouse, logical, rows, **{**extra, TABLE_ROW_COUNT: total})
 
 
 def enriched_metadata(
-    warehouse: Warehouse, result: EnrichResult, raw_key: dg.AssetKey | None
+    context: StepContext,
+    warehouse: Warehouse,
+    result: EnrichResult,
+    lineage: dg.TableColumnLineage | None,
 ) -> dict[str, Any]:
-    """The enriched table's standard metadata plus what this partition's results were."""
-    lineage = {"dagster/column_lineage": enriched_lineage(raw_key)} if raw_key is not None else {}
-    return table_metadata(
+    """The enriched table's standard metadata (the partition's rows as ``dagster/row_count``, the
+    column lineage when the raw asset is known) plus what this partition's results were."""
+    extra: dict[str, Any] = {"dagster/column_lineage": lineage} if lineage is not None else {}
+    return partition_table_metadata(
+        context,
         warehouse,
         "enriched_transactions",
-        warehouse.count("enriched_transactions"),
-        **lineage,
-        **{
+        extra
+        | {
             "ntropy/partition_rows": result.rows_written,
             "ntropy/batch_ids": result.batch_ids,
             "ntropy/errored_items": result.errored_items,
@@ -259,11 +321,15 @@ def enriched_events(
     options: PipelineOptions,
     metadata: dict[str, Any],
 ) -> Iterator[EnrichedEvent]:
-    """The enriched asset's materialization, then its check results for the partition."""
+    """The enriched asset's materialization, then the results of its checks that the run selected
+    (all of them, unless the asset's step can be subset and the run asked for fewer)."""
     yield dg.MaterializeResult(metadata=metadata)
-    yield from enriched_check_results(
+    selected = {key.name for key in context.selected_asset_check_keys}
+    for check_result in enriched_check_results(
         warehouse, partition_key_of(context), result, options.error_rate_threshold
-    )
+    ):
+        if check_result.check_name in selected:
+            yield check_result
 
 
 def enrich_blocking(
@@ -273,13 +339,13 @@ def enrich_blocking(
     validated: ValidatedInput,
     options: PipelineOptions,
     *,
-    raw_key: dg.AssetKey | None = None,
+    lineage: dg.TableColumnLineage | None = None,
     extra_metadata: dict[str, Any] | None = None,
 ) -> Iterator[EnrichedEvent]:
     """Submit, wait, store, then yield the materialization (with the submission's metadata) and checks."""
     submission, result, rejected = submit_wait_store_validated(context, client, warehouse, validated, options)
     metadata = (
-        enriched_metadata(warehouse, result, raw_key)
+        enriched_metadata(context, warehouse, result, lineage)
         | (extra_metadata or {})
         | submission_metadata(validated, submission, rejected)
     )
@@ -310,8 +376,11 @@ def materialize_account_holders(
     warehouse = step_warehouse(context, settings)
     validated = validate_raw(context, raw, settings)
     holders = create_account_holders(context, step_client(context, settings), warehouse, validated)
+    # The table is shared by every partition: a partition's rows are the account holders it names.
     total = warehouse.count("account_holders")
-    return dg.MaterializeResult(metadata=table_metadata(warehouse, "account_holders", total, **holders))
+    rows = len(validated.account_holders) if context.has_partition_key else total
+    metadata = table_metadata(warehouse, "account_holders", rows, **{**holders, TABLE_ROW_COUNT: total})
+    return dg.MaterializeResult(metadata=metadata)
 
 
 def materialize_batches(
@@ -325,31 +394,43 @@ def materialize_batches(
     )
     if result.failed:
         context.log.error(f"Batches that failed for good: {result.failed}")
-    total = warehouse.count("batches", partition_key=partition_key_of(context))
     metadata = submission_metadata(validated, result, rejected)
-    return dg.MaterializeResult(metadata=table_metadata(warehouse, "batches", total, **metadata))
+    return dg.MaterializeResult(metadata=partition_table_metadata(context, warehouse, "batches", metadata))
 
 
 def materialize_enriched(
     context: dg.AssetExecutionContext, raw: Any, settings: StepSettings
 ) -> Iterator[EnrichedEvent]:
-    """The enriched asset: store the finished batches' results (blocking mode: submit and wait first)."""
+    """The enriched asset: store the finished batches' results (blocking mode: submit and wait first).
+
+    Sensor mode: while the partition's batches are still processing, the step ends without a
+    materialization and without check results (the asset is skippable); the batch sensor requests the
+    run again when they finish. Its checks are evaluated with the materialization, never alone.
+    """
+    if settings.keys.enriched not in context.selected_asset_keys:
+        raise dg.Failure(
+            f"The checks of {settings.keys.enriched.to_user_string()} are evaluated when it is materialized: "
+            "select the asset too",
+            allow_retries=False,
+        )
     client, warehouse = step_client(context, settings), step_warehouse(context, settings)
     validated = validate_raw(context, raw, settings)
+    lineage = enriched_lineage(settings.keys.raw, [str(c) for c in raw.columns], settings.column_mapping)
     if settings.blocking:
-        yield from enrich_blocking(
-            context, client, warehouse, validated, settings.options, raw_key=settings.keys.raw
-        )
+        yield from enrich_blocking(context, client, warehouse, validated, settings.options, lineage=lineage)
         return
     result = store_validated(context, client, warehouse, validated, settings.options)
-    metadata = enriched_metadata(warehouse, result, settings.keys.raw)
+    if result is None:
+        return  # batches still processing: no materialization and no check results in this run
+    metadata = enriched_metadata(context, warehouse, result, lineage)
     yield from enriched_events(context, warehouse, result, settings.options, metadata)
 
 
 def materialize_recurring_groups(
     context: dg.AssetExecutionContext, settings: StepSettings
 ) -> Iterator[EnrichedEvent]:
-    """The recurring-groups mart: refresh the groups of account holders with new enriched rows."""
+    """The recurring-groups mart: refresh the groups of account holders with new enriched rows, then
+    evaluate its checks (group references, every holder refreshed, freshness)."""
     warehouse = step_warehouse(context, settings)
     with step_failures():
         refresh = refresh_recurring_groups(
@@ -365,20 +446,18 @@ def materialize_recurring_groups(
     }
     yield dg.MaterializeResult(metadata=table_metadata(warehouse, "recurring_groups", total, **metadata))
     yield groups_reference_result(warehouse)
+    yield holders_refreshed_result(refresh.failed, len(refresh.refreshed))
+    yield groups_freshness_result(warehouse)
 
 
-def materialize_income(context: dg.AssetExecutionContext, settings: StepSettings) -> dg.MaterializeResult:
-    """The income mart: derive income sources from the enriched table and the recurring groups."""
+def materialize_income(context: dg.AssetExecutionContext, settings: StepSettings) -> Iterator[EnrichedEvent]:
+    """The income mart: derive income sources from the enriched table and the recurring groups, then
+    evaluate its freshness check."""
     warehouse = step_warehouse(context, settings)
+    started = utcnow()
     sources = refresh_income(warehouse, as_of_mode=settings.options.marts_as_of)
     total = warehouse.count("income_sources")
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata=table_metadata(warehouse, "income_sources", total, **{"ntropy/sources": sources})
     )
-
-
-def check_mart_freshness(
-    context: dg.AssetCheckExecutionContext, settings: StepSettings, logical: str
-) -> dg.AssetCheckResult:
-    """The freshness check of the mart table ``logical``."""
-    return mart_freshness_result(step_warehouse(context, settings), logical)
+    yield income_freshness_result(warehouse, started)

@@ -133,7 +133,8 @@ ResolvedSensorStatus = Annotated[
     dg.Resolver(
         _resolve_sensor_status,
         model_field_type=Literal["running", "stopped"],
-        description="running or stopped: whether the batch sensor runs when the code location loads.",
+        description="running or stopped: whether the pipeline's sensors (batch sensor, marts automation) run "
+        "when the code location loads.",
     ),
 ]
 
