@@ -27,6 +27,9 @@ class PipelineOptions:
         sensor_interval_seconds: seconds between ticks of the batch, statement-status and marts-automation
             sensors.
         discovery_interval_seconds: seconds between ticks of the statement discovery sensor.
+        resume_after_seconds: a chunk still ``submitting`` this long after its intent was written belongs
+            to a run that died or is waiting to prove an orphan batch its own: the batch sensor requests a
+            ``ntropy_batches`` run for it (again every ``resume_after_seconds`` while it stays so).
         tick_budget_seconds: time a sensor tick spends polling before it carries on at the next tick
             (Dagster stops a tick after 60 s; the default leaves 20 s of margin).
         step_max_retries: times Dagster re-runs a step that calls the API after a failure that may heal
@@ -49,6 +52,7 @@ class PipelineOptions:
     sensor_interval_seconds: int = 30
     discovery_interval_seconds: int = 60
     tick_budget_seconds: float = 40.0
+    resume_after_seconds: float = 600.0
     step_max_retries: int = 3
     step_retry_delay_seconds: float = 10.0
 
@@ -63,7 +67,13 @@ class PipelineOptions:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("slot_timeout", "blocking_timeout", "poll_interval", "tick_budget_seconds"):
+        for name in (
+            "slot_timeout",
+            "blocking_timeout",
+            "poll_interval",
+            "tick_budget_seconds",
+            "resume_after_seconds",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("step_max_retries", "step_retry_delay_seconds"):

@@ -6,13 +6,17 @@ Each tick
    nothing), brings their status up to date from the API within a time budget, and carries on at the
    next tick when the budget runs out;
 2. requests a ``ntropy_batches`` run for partitions with a batch in ``error`` (the asset resubmits
-   just those chunks, up to ``max_attempts``);
+   just those chunks, up to ``max_attempts``), and for chunks left ``submitting`` longer than
+   ``resume_after_seconds`` (their run died, or an orphan batch awaits proof): the run adopts what is
+   proven the chunk's own or submits it, so no chunk waits for a person;
 3. requests the ``enriched_transactions`` run of every partition whose latest submission finished.
 
-Run keys are deterministic (partition, content hash, batch ids), so overlapping ticks or a daemon
-restart never launch the same run twice, while a deliberate re-submission (new batch ids) runs again.
+Run keys are deterministic (partition, content hash, chunk, attempt, batch ids), so overlapping ticks or a
+daemon restart never launch the same run twice, while a retry (a new attempt, new batch ids, the next
+resume interval) is never swallowed as a duplicate.
 """
 
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -119,6 +123,7 @@ def evaluate_batch_sensor(context: SensorEvaluationContext, settings: BatchSenso
     summary = _refresh(context, settings, ledger, in_flight, deadline) if in_flight else None
     owned = functools.partial(_owns, context, settings.partitions_def)
     run_requests = _resubmission_requests(context, settings, ledger, owned)
+    run_requests += _resume_requests(context, settings, ledger, owned)
     run_requests += _enrichment_requests(
         settings.keys.enriched, ledger, owned, deadline, MAX_RUN_REQUESTS_PER_TICK - len(run_requests)
     )
@@ -175,7 +180,8 @@ def _resubmission_requests(
     for row in errored[:MAX_RUN_REQUESTS_PER_TICK]:
         requests.append(
             dg.RunRequest(
-                run_key=f"ntropy-resubmit:{row.partition_key}:{row.content_hash}:{row.batch_id}",
+                run_key=f"ntropy-resubmit:{row.partition_key}:{row.content_hash}:{row.chunk_index}:"
+                f"{row.attempt}:{row.batch_id}",
                 asset_selection=[settings.batches_key],
                 partition_key=_partition(row.partition_key),
                 tags={"ntropy/reason": "resubmit-error-batch", "ntropy/batch_id": row.batch_id or ""},
@@ -186,6 +192,38 @@ def _resubmission_requests(
             f"(attempt {row.attempt} of {settings.options.max_attempts}); requesting resubmission"
         )
     return requests
+
+
+def _resume_requests(
+    context: SensorEvaluationContext,
+    settings: BatchSensorSettings,
+    ledger: SubmissionLedger,
+    owned: Callable[[str], bool],
+) -> list[dg.RunRequest]:
+    """A batches run per partition with a chunk left ``submitting`` past ``resume_after_seconds``.
+
+    The run key holds the resume interval's number, so a chunk still waiting (its orphan unproven) is
+    requested again once per interval, never once per tick.
+    """
+    after = settings.options.resume_after_seconds
+    stale = [r for r in ledger.stale_intents(dt.timedelta(seconds=after)) if owned(r.partition_key)]
+    interval = int(time.time() // after)
+    requests: dict[str, dg.RunRequest] = {}
+    for row in stale[:MAX_RUN_REQUESTS_PER_TICK]:
+        if row.partition_key in requests:
+            continue
+        requests[row.partition_key] = dg.RunRequest(
+            run_key=f"ntropy-resume:{row.partition_key}:{row.content_hash}:{row.chunk_index}:{row.attempt}:"
+            f"{interval}",
+            asset_selection=[settings.batches_key],
+            partition_key=_partition(row.partition_key),
+            tags={"ntropy/reason": "resume-interrupted-submission"},
+        )
+        context.log.warning(
+            f"Chunk {row.chunk_index} of partition {row.partition_key} has been submitting since "
+            f"{row.submitted_at} (its run died, or an orphan batch awaits proof); requesting its batches run"
+        )
+    return list(requests.values())
 
 
 def _enrichment_requests(

@@ -227,3 +227,62 @@ def test_enriching_a_partition_that_was_never_submitted_fails_at_once(
     error = failure.step_failure_data.user_failure_data
     assert error is not None and "submit it first" in (error.description or "")
     assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+
+
+def test_a_chunk_left_submitting_is_resumed_by_the_sensor_and_then_enriched(
+    sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    # A run died between writing its intent and its POST: nothing is in flight, nothing is ready.
+    raw = history(1, per_day=12, holders=2, prefix="resume-")
+    options = PipelineOptions(resume_after_seconds=1.0)
+    defs, pipeline, wh = make_defs(raw, sandbox, f"sqlite:///{tmp_path / 'wh.db'}", options=options)
+    run_selection(defs, instance, [pipeline.keys.raw, pipeline.keys.account_holders, pipeline.keys.batches])
+    ledger = SubmissionLedger(wh.get_warehouse())
+    [row] = ledger.with_status(["processing", "completed"])
+    ledger.record_intent(
+        partition_key=row.partition_key,
+        content_hash=row.content_hash,
+        chunk_index=row.chunk_index,
+        chunk_hash=row.chunk_hash,
+        total=row.total,
+        attempt=row.attempt + 1,
+        run_id="died",
+    )
+    resumes = [r for r in tick(defs, instance).run_requests if (r.run_key or "").startswith("ntropy-resume:")]
+    assert resumes == []  # not stale yet
+    time.sleep(1.2)
+    [request] = tick(defs, instance).run_requests
+    assert request.run_key.startswith("ntropy-resume:") and request.asset_selection == [pipeline.keys.batches]
+    assert tick(defs, instance).run_requests[0].run_key == request.run_key  # the same interval: one run
+    run_selection(defs, instance, [pipeline.keys.batches])  # what the requested run does
+    [resumed] = ledger.latest(row.partition_key)
+    assert resumed.status in ("processing", "completed") and resumed.batch_id not in (None, row.batch_id)
+    assert row.batch_id in ledger.known_batch_ids()  # the earlier batch is kept in the history
+    [enrich] = tick(defs, instance).run_requests
+    assert enrich.asset_selection == [pipeline.keys.enriched]
+
+
+def test_resubmission_run_keys_change_with_the_attempt(
+    sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    raw = history(1, per_day=8, holders=2, prefix="attempt-key-")
+    defs, pipeline, wh = make_defs(raw, sandbox, f"sqlite:///{tmp_path / 'wh.db'}")
+    run_selection(defs, instance, [pipeline.keys.raw, pipeline.keys.account_holders, pipeline.keys.batches])
+    ledger = SubmissionLedger(wh.get_warehouse())
+    [row] = ledger.latest(ledger.with_status(["processing", "completed"])[0].partition_key)
+    keys = []
+    for attempt in (1, 2):
+        if attempt > 1:  # the resubmission's intent, then the API reports the same batch id in error again
+            ledger.record_intent(
+                partition_key=row.partition_key,
+                content_hash=row.content_hash,
+                chunk_index=row.chunk_index,
+                chunk_hash=row.chunk_hash,
+                total=row.total,
+                attempt=attempt,
+                run_id=None,
+            )
+        ledger.record_batch(row, batch_id=row.batch_id or "b", status="error", progress=0, total=row.total)
+        [request] = [r for r in tick(defs, instance).run_requests if r.run_key.startswith("ntropy-resubmit:")]
+        keys.append(request.run_key)
+    assert keys[0] != keys[1]  # a retry of the same batch is never swallowed as a duplicate run
