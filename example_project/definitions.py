@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 
 from ntropy_dagster import NtropyResource, NtropyWarehouseResource, build_ntropy_assets
 from ntropy_dagster.sandbox.synthetic import synthetic_transactions
@@ -45,7 +46,12 @@ def raw_transactions(context: dg.AssetExecutionContext) -> pd.DataFrame:
     return frame
 
 
-pipeline = build_ntropy_assets(raw_transactions, owners=["team:data-platform"])
+WAREHOUSE_URL = os.environ.get("NTROPY_WAREHOUSE_URL", f"sqlite:///{DATA_DIR / 'warehouse.db'}")
+
+# The dialect is shown as a kind of the table assets (build_ntropy_definitions derives it by itself).
+pipeline = build_ntropy_assets(
+    raw_transactions, owners=["team:data-platform"], dialect=sa.make_url(WAREHOUSE_URL).get_backend_name()
+)
 
 defs = dg.Definitions(
     assets=[raw_transactions, *pipeline.assets],
@@ -56,8 +62,6 @@ defs = dg.Definitions(
             api_key=dg.EnvVar("NTROPY_API_KEY"),
             base_url=os.environ.get("NTROPY_BASE_URL", "http://127.0.0.1:8765"),
         ),
-        "ntropy_warehouse": NtropyWarehouseResource(
-            url=os.environ.get("NTROPY_WAREHOUSE_URL", f"sqlite:///{DATA_DIR / 'warehouse.db'}")
-        ),
+        "ntropy_warehouse": NtropyWarehouseResource(url=WAREHOUSE_URL),
     },
 )
