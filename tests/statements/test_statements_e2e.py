@@ -320,3 +320,13 @@ def test_assets_are_described_grouped_and_report_table_metadata(outcome: Outcome
         assert isinstance(metadata["dagster/column_schema"].value, dg.TableSchema)
         assert metadata["ntropy/job_id"].value
         assert metadata["ntropy/institution"].value == "Chase"
+
+
+def test_each_check_result_attaches_to_its_statement(outcome: Outcome) -> None:
+    # The checks are partitioned like their statement assets: a result carries the run's statement.
+    for name in outcome.specs:
+        key = outcome.keys[name]
+        evaluations = outcome.runs[key].get_asset_check_evaluations()
+        assert evaluations and {e.partition for e in evaluations} == {key}, name
+    for key, run in outcome.submit_runs.items():
+        assert {e.partition for e in run.get_asset_check_evaluations()} <= {key}

@@ -22,6 +22,7 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from ntropy_dagster.dagster.assets.checks import partitioned_check_spec
 from ntropy_dagster.dagster.assets.common import NTROPY_POOL, op_name
 from ntropy_dagster.dagster.statements.options import BankStatementOptions
 from ntropy_dagster.dagster.statements.specs import (
@@ -46,7 +47,12 @@ def _statement_asset(
     return dg.multi_asset(
         name=op_name(spec.key),
         specs=[spec],
-        check_specs=[dg.AssetCheckSpec(check.name, asset=spec.key, description=check.description)],
+        # Partitioned like the asset: each result attaches to the statement (partition) of the run.
+        check_specs=[
+            partitioned_check_spec(
+                check.name, partitions_def=opts.partitions_def, asset=spec.key, description=check.description
+            )
+        ],
         partitions_def=opts.partitions_def,
         required_resource_keys=opts.resource_keys,
         pool=NTROPY_POOL,
