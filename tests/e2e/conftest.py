@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 API_KEY = "e2e-key"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -140,9 +142,11 @@ def dagster_dev(tmp_path: Path) -> Iterator[Callable[..., DagsterDev]]:
     """Start ``dagster dev -f <file>`` on 127.0.0.1 with an empty DAGSTER_HOME; stopped at teardown."""
     started: list[DagsterDev] = []
 
-    def start(project: Path, env: dict[str, str]) -> DagsterDev:
+    def start(project: Path, env: dict[str, str], instance_yaml: str | None = None) -> DagsterDev:
         home = tmp_path / "dagster_home"
         home.mkdir()
+        if instance_yaml is not None:  # otherwise an empty DAGSTER_HOME: SQLite storage, defaults
+            (home / "dagster.yaml").write_text(instance_yaml)
         port = free_port()
         log = tmp_path / "dagster_dev.log"
         args = [
@@ -173,3 +177,25 @@ def dagster_dev(tmp_path: Path) -> Iterator[Callable[..., DagsterDev]]:
     finally:
         for dev in started:
             stop_group(dev.process, signal.SIGINT, 30)
+
+
+PG_URL = os.environ.get("NTROPY_DAGSTER_TEST_PG_URL")
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the test PostgreSQL server (its psycopg2 URL, as dagster-postgres needs),
+    dropped at teardown even if connections to it are still open."""
+    if not PG_URL:
+        pytest.skip("NTROPY_DAGSTER_TEST_PG_URL is not set (.ci/run starts a PostgreSQL server)")
+    name = f"e2e_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(PG_URL).set(database=name, drivername="postgresql+psycopg2")
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
