@@ -328,5 +328,5 @@ def test_each_check_result_attaches_to_its_statement(outcome: Outcome) -> None:
         key = outcome.keys[name]
         evaluations = outcome.runs[key].get_asset_check_evaluations()
         assert evaluations and {e.partition for e in evaluations} == {key}, name
-    for key, run in outcome.submit_runs.items():
-        assert {e.partition for e in run.get_asset_check_evaluations()} <= {key}
+    for key, submitted in outcome.submit_runs.items():
+        assert {e.partition for e in submitted.get_asset_check_evaluations()} <= {key}
