@@ -173,11 +173,7 @@ def submit_wait_and_store(
     deadline = time.monotonic() + options.blocking_timeout
     for _round in range(options.max_attempts):
         started = time.monotonic()
-        submission = submit_partition(
-            client, ledger, validated, partition_key=partition_key, options=options, run_id=run_id, log=log
-        )
-        while submission.awaiting_proof and time.monotonic() < deadline:
-            sleep(options.poll_interval)
+        while True:
             submission = submit_partition(
                 client,
                 ledger,
@@ -187,6 +183,9 @@ def submit_wait_and_store(
                 run_id=run_id,
                 log=log,
             )
+            if not submission.awaiting_proof or time.monotonic() >= deadline:
+                break
+            sleep(options.poll_interval)
         submission.duration_seconds = time.monotonic() - started
         wait_for_partition(
             client,

@@ -173,6 +173,8 @@ def _adopt_orphan(
         known_ids=known_ids,
         matches=lambda b: b.total == len(chunk),
     )
+    if not candidates:
+        return None
     own_key = (row.partition_key, row.content_hash, row.chunk_index)
     rivals = [
         r.submitted_at
