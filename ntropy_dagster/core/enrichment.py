@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections import Counter
@@ -10,18 +9,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.clock import utcnow
+from ntropy_dagster.core.delta import (
+    CurrentRows,
+    chunk_members,
+    enriched_fingerprints,
+    in_flight_members,
+    plan_delta,
+)
 from ntropy_dagster.core.errors import (
     BatchDetachedError,
     PartitionNotReadyError,
     PartitionNotSubmittedError,
-    ResultMismatchError,
 )
-from ntropy_dagster.core.ledger import COMPLETED, FAILED, FINISHED_STATES, SubmissionLedger
+from ntropy_dagster.core.ledger import FAILED, FINISHED_STATES, SUPERSEDED, LedgerRow, SubmissionLedger
 from ntropy_dagster.core.options import PipelineOptions
+from ntropy_dagster.core.rejected import remove_stale_enriched
 from ntropy_dagster.core.results import flatten_results
 from ntropy_dagster.core.status import wait_for_partition
 from ntropy_dagster.core.submission import SubmissionResult, submit_partition
@@ -36,14 +40,18 @@ class EnrichResult:
     """What :func:`store_partition_results` wrote."""
 
     partition_key: str
-    content_hash: str
+    #: The partition's valid transactions: what the enriched table holds for it once every chunk is stored.
+    valid_rows: int = 0
     rows_written: int = 0
     errored_items: int = 0
     error_codes: Counter[str] = field(default_factory=Counter)
     batch_ids: list[str] = field(default_factory=list)
     failed_batch_ids: list[str] = field(default_factory=list)
     failure_messages: list[str] = field(default_factory=list)
+    #: Enriched rows removed because the partition no longer has them as valid rows.
     stale_rows_deleted: int = 0
+    #: Results not stored because their transaction changed (sent again) or left the partition since.
+    stale_results: int = 0
     detached: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
 
@@ -59,95 +67,109 @@ def store_partition_results(
     source: str = "raw",
     log: logging.Logger | Any = logger,
 ) -> EnrichResult:
-    """Upsert the results of the partition's latest submission; idempotent.
+    """Upsert the results of the partition's pending chunks; idempotent.
 
-    Batches are fetched and written one at a time, so memory holds one batch (<= 24,960 rows).
-    Rows of the partition that the current content no longer contains are deleted afterwards.
-    Chunks whose batch failed for good are reported in the result, not raised: the coverage check
-    turns them into a failed, blocking check.
+    Batches are fetched and written one at a time, so memory holds one batch (<= 24,960 rows). A result
+    is stored only when its transaction is still in the partition as it was sent (same fingerprint).
+    Rows the partition no longer has as valid rows are deleted. Chunks whose batch failed for good are
+    reported in the result, not raised: the coverage check turns them into a failed, blocking check.
+
+    Raises :class:`PartitionNotReadyError` while a chunk is processing (or awaits resubmission),
+    :class:`PartitionNotSubmittedError` when a chunk was never sent or, after storing what is ready, some
+    of the partition's transactions are new or changed and in no submission, and
+    :class:`BatchDetachedError` when a batch's results did not hold its chunk's transactions.
     """
-    content_hash = validated.content_hash(batch_size)
-    result = EnrichResult(partition_key, content_hash)
-    stamp = utcnow()
-    if not validated.payloads:
-        # Nothing valid to enrich (an empty partition, or every row rejected): the partition's earlier
-        # enriched rows are gone from its content, so they go from the table too.
-        result.stale_rows_deleted = _delete_older_rows(warehouse, partition_key, source, stamp)
-        log.info(
-            f"Partition {partition_key!r} has no valid rows: {result.stale_rows_deleted} enriched row(s) removed"
-        )
-        return result
-    rows = ledger.latest(partition_key)
-    if not rows or rows[0].content_hash != content_hash:
-        raise PartitionNotSubmittedError(
-            f"partition {partition_key!r} has no submission of its current content (its raw data changed "
-            "since it was submitted, or it was never submitted): submit it first"
-        )
-    unfinished = [r for r in rows if r.status not in FINISHED_STATES]
-    unsent = [r for r in unfinished if r.batch_id is None]
-    if unsent:
-        raise PartitionNotSubmittedError(
-            f"partition {partition_key!r}: chunk(s) {[r.chunk_index for r in unsent]} are not submitted yet "
-            "(a submission was interrupted, or waits to prove whose an orphan batch is): submit it again"
-        )
-    if unfinished:
-        raise PartitionNotReadyError(
-            f"partition {partition_key!r} has {len(unfinished)} batch(es) not finished yet: "
-            + ", ".join(f"{r.batch_id or 'chunk ' + str(r.chunk_index)} ({r.status})" for r in unfinished),
-            batch_ids=[r.batch_id for r in unfinished if r.batch_id],
-        )
-    chunks = list(validated.chunks(batch_size))
-    for row in rows:
+    current = CurrentRows.of(validated)
+    result = EnrichResult(partition_key, valid_rows=len(current.payloads))
+    pending = ledger.pending(partition_key)
+    members = {_key(row): chunk_members(ledger, row, validated, batch_size) for row in pending}
+    live = []
+    for row in pending:
+        if current.still_current(members[_key(row)]):
+            live.append(row)
+        else:  # nothing of it is left to store, whatever its batch does
+            ledger.mark_enriched([row], status=SUPERSEDED)
+    _raise_unless_finished(partition_key, live)
+    enriched = enriched_fingerprints(warehouse, partition_key, source)
+    stamp, stored = utcnow(), []
+    for row in live:
         if row.status == FAILED or row.batch_id is None:
             result.failed_batch_ids.append(row.batch_id or f"chunk {row.chunk_index}")
             result.failure_messages.append(row.error_message or "batch failed")
+            stored.append(row)
             continue
-        assert row.status == COMPLETED
+        chunk = members[_key(row)]
         records = client.batches.results_records(row.batch_id)
-        try:
-            enriched = flatten_results(
-                records,
-                chunks[row.chunk_index],
-                batch_id=row.batch_id,
-                partition_key=partition_key,
-                source=source,
-                enriched_at=stamp,
-            )
-        except ResultMismatchError as exc:
+        if {str(r.get("id")) for r in records} != chunk.keys():
+            message = f"batch {row.batch_id} results do not hold the {len(chunk)} transactions of its chunk"
             # Not this chunk's batch (an adoption the results disprove): detach it and submit the chunk again.
-            ledger.detach(row, str(exc))
+            ledger.detach(row, message)
             result.detached.append(row.batch_id)
-            log.warning(f"Detached batch {row.batch_id} from chunk {row.chunk_index}: {exc}")
+            log.warning(f"Detached batch {row.batch_id} from chunk {row.chunk_index}: {message}")
             continue
-        result.rows_written += warehouse.upsert("enriched_transactions", enriched)
-        codes = enriched.column("error_code").drop_null().to_pylist()
+        ids = current.still_current(chunk)
+        keep = set(ids)
+        table = flatten_results(
+            [r for r in records if str(r.get("id")) in keep],
+            [current.payloads[i] for i in ids],
+            batch_id=row.batch_id,
+            partition_key=partition_key,
+            source=source,
+            enriched_at=stamp,
+            fingerprints=[chunk[i] for i in ids],
+        )
+        result.rows_written += warehouse.upsert("enriched_transactions", table)
+        enriched.update((i, chunk[i]) for i in ids)
+        result.stale_results += len(chunk) - len(ids)
+        codes = table.column("error_code").drop_null().to_pylist()
         result.errored_items += len(codes)
         result.error_codes.update(codes)
         result.batch_ids.append(row.batch_id)
-        log.info(f"Stored {enriched.num_rows} enriched transactions of batch {row.batch_id}")
+        stored.append(row)
+        log.info(f"Stored {table.num_rows} enriched transactions of batch {row.batch_id}")
+    ledger.mark_enriched(stored)
+    with warehouse.begin() as conn:
+        result.stale_rows_deleted = remove_stale_enriched(
+            warehouse, conn, partition_key, set(current.payloads)
+        )
+    if result.stale_rows_deleted:
+        log.info(f"Removed {result.stale_rows_deleted} enriched row(s) the partition no longer has")
     if result.detached:
         raise BatchDetachedError(
             f"partition {partition_key!r}: batch(es) {result.detached} did not hold their chunk's "
             "transactions and were detached; the chunks are submitted again, then the partition is enriched",
             batch_ids=result.detached,
         )
-    result.stale_rows_deleted = _delete_older_rows(warehouse, partition_key, source, stamp)
-    ledger.mark_enriched(partition_key, content_hash)
+    failed = in_flight_members(members[_key(r)] for r in stored if r.status == FAILED)
+    unsent = plan_delta(current, enriched, failed)
+    if unsent.payloads:
+        raise PartitionNotSubmittedError(
+            f"partition {partition_key!r}: {unsent.new} new and {unsent.changed} changed transaction(s) are in "
+            "no submission (the raw data changed since the partition was submitted, or it never was): "
+            "submit it first; what was ready is stored"
+        )
     return result
 
 
-def _delete_older_rows(warehouse: Warehouse, partition_key: str, source: str, stamp: dt.datetime) -> int:
-    """Delete the partition's rows of ``source`` written before ``stamp``: rows its content no longer has."""
-    table = warehouse.tables.enriched_transactions
-    with warehouse.begin() as conn:
-        deleted = conn.execute(
-            sa.delete(table).where(
-                (table.c.partition_key == partition_key)
-                & (table.c.source == source)
-                & (table.c.enriched_at < stamp)
-            )
+def _key(row: LedgerRow) -> tuple[str, str, int]:
+    return (row.partition_key, row.content_hash, row.chunk_index)
+
+
+def _raise_unless_finished(partition_key: str, rows: list[LedgerRow]) -> None:
+    """Raise when a chunk with something left to store was never sent or has not finished."""
+    unsent = [r for r in rows if r.batch_id is None and r.status not in FINISHED_STATES]
+    if unsent:
+        raise PartitionNotSubmittedError(
+            f"partition {partition_key!r}: chunk(s) {[r.chunk_index for r in unsent]} are not submitted yet "
+            "(a submission was interrupted, or waits to prove whose an orphan batch is): submit it again"
         )
-    return deleted.rowcount or 0
+    unfinished = [r for r in rows if r.status not in FINISHED_STATES]
+    if unfinished:
+        raise PartitionNotReadyError(
+            f"partition {partition_key!r} has {len(unfinished)} batch(es) not finished yet: "
+            + ", ".join(f"{r.batch_id or 'chunk ' + str(r.chunk_index)} ({r.status})" for r in unfinished),
+            batch_ids=[r.batch_id for r in unfinished if r.batch_id],
+        )
 
 
 def submit_wait_and_store(
@@ -180,6 +202,7 @@ def submit_wait_and_store(
                 validated,
                 partition_key=partition_key,
                 options=options,
+                source=source,
                 run_id=run_id,
                 log=log,
             )

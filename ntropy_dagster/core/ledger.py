@@ -1,22 +1,30 @@
-"""The durable record of what was submitted to Ntropy: one row per (partition, content hash, chunk).
+"""The durable record of what was submitted to Ntropy: one row per (partition, submission, chunk).
 
 It lives in the warehouse (table ``<prefix>batches``), never in process memory, so a run on another
-process, the sensor daemon and a re-run after a crash all see the same state. The life of a row:
+process, the sensor daemon and a re-run after a crash all see the same state. A submission is the set of
+a partition's transactions that were new or changed when it was made (``content_hash`` hashes them); each
+chunk row keeps its ``members`` (transaction ids and fingerprints), so what a batch was sent is known
+without the raw data of that day. The life of a row:
 
 ``submitting`` (written *before* the POST) -> ``processing`` (batch id recorded) -> ``completed`` |
 ``error`` (remote status, or results that did not match the chunk: detached) -> ``failed`` (error and
-out of resubmission attempts). ``enriched_at`` is set once the enriched table holds the results. When a
-chunk is submitted again, its earlier batch id moves to ``previous_batch_ids``: the history is kept, and
-no earlier batch of a chunk is ever adopted again.
+out of resubmission attempts). ``superseded``: every transaction of a chunk that was never sent (or must
+be sent again) changed or left the partition first. A row is *pending* until ``enriched_at`` is set:
+when the enriched table holds its results (or it failed or was superseded, and nothing is left to store).
+When a chunk is submitted again, its earlier batch id moves to ``previous_batch_ids``: the history is
+kept, and no earlier batch of a chunk is ever adopted again.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import orjson
 import sqlalchemy as sa
 
 from ntropy_dagster.core.clock import utcnow
@@ -29,15 +37,19 @@ __all__ = [
     "FINISHED_STATES",
     "PROCESSING",
     "SUBMITTING",
+    "SUPERSEDED",
     "UNPARTITIONED",
     "LedgerRow",
     "ReadyPartition",
     "SubmissionLedger",
     "batch_ids",
+    "pack_members",
+    "unpack_members",
 ]
 
 SUBMITTING = "submitting"
 FAILED = "failed"
+SUPERSEDED = "superseded"
 FINISHED_STATES = frozenset({COMPLETED, FAILED})
 #: Partition key recorded for unpartitioned pipelines.
 UNPARTITIONED = "__all__"
@@ -63,9 +75,10 @@ class LedgerRow:
 
 @dataclass(frozen=True)
 class ReadyPartition:
-    """A partition whose latest submission has finished remotely and is not enriched yet."""
+    """A partition whose pending chunks have all finished remotely: their results can be stored."""
 
     partition_key: str
+    #: The newest pending submission's hash.
     content_hash: str
     batch_ids: tuple[str, ...]
     failed_batch_ids: tuple[str, ...]
@@ -83,19 +96,20 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
         rows = self._select(self._where(partition_key=partition_key, content_hash=content_hash))
         return {row.chunk_index: row for row in rows}
 
-    def latest(self, partition_key: str) -> list[LedgerRow]:
-        """The chunks of the most recent submission of a partition (empty if never submitted)."""
+    def pending(self, partition_key: str) -> list[LedgerRow]:
+        """The partition's chunks whose results are not in the enriched table yet, oldest first."""
         t = self._t
+        return self._select((t.c.partition_key == partition_key) & t.c.enriched_at.is_(None))
+
+    def members(self, row: LedgerRow) -> dict[str, str]:
+        """The transaction ids the chunk was (or is about to be) sent, with their fingerprints."""
+        t = self._t
+        where = self._where(
+            partition_key=row.partition_key, content_hash=row.content_hash, chunk_index=row.chunk_index
+        )
         with self._wh.engine.connect() as conn:
-            content_hash = conn.execute(
-                sa.select(t.c.content_hash)
-                .where(t.c.partition_key == partition_key)
-                .order_by(t.c.submitted_at.desc())
-                .limit(1)
-            ).scalar()
-        if content_hash is None:
-            return []
-        return sorted(self.chunks(partition_key, content_hash).values(), key=lambda r: r.chunk_index)
+            packed = conn.execute(sa.select(t.c.members).where(where)).scalar()
+        return unpack_members(packed) if packed else {}
 
     def with_status(self, statuses: Iterable[str], limit: int | None = None) -> list[LedgerRow]:
         """Rows in any of ``statuses``, oldest submission first."""
@@ -137,11 +151,12 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
         content_hash: str,
         chunk_index: int,
         chunk_hash: str,
-        total: int,
+        members: Mapping[str, str],
         attempt: int,
         run_id: str | None,
     ) -> None:
-        """Write the chunk as ``submitting`` before the POST, so a crash after it can be resumed.
+        """Write the chunk and its ``members`` (id -> fingerprint) as ``submitting`` before the POST, so a
+        crash after it can be resumed.
 
         A chunk submitted again keeps its earlier batch id in ``previous_batch_ids``.
         """
@@ -154,11 +169,12 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
                     "content_hash": content_hash,
                     "chunk_index": chunk_index,
                     "chunk_hash": chunk_hash,
+                    "members": pack_members(members),
                     "batch_id": None,
                     "previous_batch_ids": history,
                     "status": SUBMITTING,
                     "progress": 0,
-                    "total": total,
+                    "total": len(members),
                     "attempt": attempt,
                     "submitted_at": now,
                     "updated_at": now,
@@ -219,52 +235,38 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
             (row.partition_key, row.content_hash, row.chunk_index), status=FAILED, error_message=message
         )
 
-    def mark_enriched(self, partition_key: str, content_hash: str) -> None:
-        """Record that the enriched table holds this submission's results."""
-        self._update(
-            self._where(partition_key=partition_key, content_hash=content_hash), enriched_at=utcnow()
+    def mark_enriched(self, rows: Iterable[LedgerRow], *, status: str | None = None) -> None:
+        """Record that nothing of ``rows`` is left to store (their results are in the enriched table, or
+        they failed for good); with ``status``, also set it (:data:`SUPERSEDED`)."""
+        now = utcnow()
+        values: dict[str, object] = (
+            {"enriched_at": now} if status is None else {"enriched_at": now, "status": status}
         )
+        for row in rows:
+            self._update_key((row.partition_key, row.content_hash, row.chunk_index), **values)
 
     def ready_partitions(self, limit: int | None = None) -> list[ReadyPartition]:
-        """Latest submissions whose chunks all finished (completed or failed) and are not enriched."""
+        """Partitions with pending chunks that all finished (completed or failed): their results can be stored."""
         t = self._t
-        latest = (
-            sa.select(t.c.partition_key, sa.func.max(t.c.submitted_at).label("latest_at"))
-            .group_by(t.c.partition_key)
-            .subquery()
-        )
-        latest_hash = (
-            sa.select(t.c.partition_key, t.c.content_hash)
-            .join(
-                latest,
-                (t.c.partition_key == latest.c.partition_key) & (t.c.submitted_at == latest.c.latest_at),
-            )
-            .distinct()
-            .subquery()
-        )
         unfinished = sa.func.sum(sa.case((t.c.status.in_(list(FINISHED_STATES)), 0), else_=1))
         query = (
-            sa.select(t.c.partition_key, t.c.content_hash)
-            .join(
-                latest_hash,
-                (t.c.partition_key == latest_hash.c.partition_key)
-                & (t.c.content_hash == latest_hash.c.content_hash),
-            )
-            .group_by(t.c.partition_key, t.c.content_hash)
-            .having((unfinished == 0) & (sa.func.count(t.c.enriched_at) == 0))
+            sa.select(t.c.partition_key)
+            .where(t.c.enriched_at.is_(None))
+            .group_by(t.c.partition_key)
+            .having(unfinished == 0)
             .order_by(t.c.partition_key)
         )
         if limit is not None:
             query = query.limit(limit)
         with self._wh.engine.connect() as conn:
-            keys = [(r[0], r[1]) for r in conn.execute(query)]
+            keys = list(conn.execute(query).scalars())
         ready = []
-        for partition_key, content_hash in keys:
-            rows = sorted(self.chunks(partition_key, content_hash).values(), key=lambda r: r.chunk_index)
+        for partition_key in keys:
+            rows = self.pending(partition_key)
             ready.append(
                 ReadyPartition(
                     partition_key,
-                    content_hash,
+                    rows[-1].content_hash,
                     tuple(r.batch_id for r in rows if r.status == COMPLETED and r.batch_id),
                     tuple(r.batch_id for r in rows if r.status == FAILED and r.batch_id),
                 )
@@ -282,3 +284,14 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
 def batch_ids(rows: Sequence[LedgerRow]) -> list[str]:
     """The batch ids recorded on ``rows`` (chunks still ``submitting`` have none)."""
     return [r.batch_id for r in rows if r.batch_id]
+
+
+def pack_members(members: Mapping[str, str]) -> str:
+    """``members`` (transaction id -> fingerprint) as compact text: compressed JSON, base64."""
+    return base64.b64encode(zlib.compress(orjson.dumps(dict(members)), 6)).decode()
+
+
+def unpack_members(packed: str) -> dict[str, str]:
+    """The mapping :func:`pack_members` packed."""
+    members: dict[str, str] = orjson.loads(zlib.decompress(base64.b64decode(packed)))
+    return members

@@ -52,7 +52,7 @@ def write_rejected(
         warehouse.delete_where("rejected_transactions", partition_key=partition_key, conn=conn)
         if rows:
             warehouse.upsert("rejected_transactions", rows, conn=conn)
-        removed = _remove_stale_enriched(
+        removed = remove_stale_enriched(
             warehouse, conn, partition_key, {str(p["id"]) for p in validated.payloads}
         )
     for r in validated.rejected[:LOGGED_REJECTIONS]:
@@ -64,9 +64,10 @@ def write_rejected(
     return len(rows)
 
 
-def _remove_stale_enriched(
+def remove_stale_enriched(
     warehouse: Warehouse, conn: sa.Connection, partition_key: str, valid_ids: set[str]
 ) -> int:
+    """Delete the partition's enriched rows whose transaction is not in ``valid_ids``; return how many."""
     table = warehouse.tables.enriched_transactions
     stored = conn.execute(sa.select(table.c.transaction_id).where(table.c.partition_key == partition_key))
     stale = [tx_id for (tx_id,) in stored if tx_id not in valid_ids]

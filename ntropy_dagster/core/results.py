@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from ntropy_dagster._gc import gc_paused
 from ntropy_dagster.core.errors import ResultMismatchError
+from ntropy_dagster.core.validation import fingerprint
 
 #: Columns of the enriched-transactions table, with their descriptions (shown in the Dagster UI).
 ENRICHED_COLUMNS: Mapping[str, str] = {
@@ -54,6 +55,7 @@ ENRICHED_COLUMNS: Mapping[str, str] = {
     "error_code": "Per-item error code (e.g. account_holder_not_found), else empty.",
     "error_message": "Per-item error message.",
     "source": "Where the transaction came from: raw or bank_statement.",
+    "fingerprint": "Hash of the transaction as sent to Ntropy (a re-run submits it again only if it changed).",
     "enriched_at": "When this row was written.",
 }
 
@@ -79,8 +81,12 @@ def flatten_results(
     partition_key: str,
     source: str = "raw",
     enriched_at: dt.datetime,
+    fingerprints: Sequence[str] | None = None,
 ) -> pa.Table:
     """Join one batch's ``results`` to the submitted ``inputs`` (by id) and flatten to table columns.
+
+    ``fingerprints`` are the inputs' :func:`~ntropy_dagster.core.validation.fingerprint` (computed here
+    when not given), stored with each row so a re-run submits only what changed.
 
     The result is an Arrow table in :data:`ENRICHED_COLUMNS` order, already in the warehouse's types
     (dates as ``date32``, amounts and coordinates as ``float64``, ``enriched_at`` as a UTC timestamp),
@@ -106,6 +112,9 @@ def flatten_results(
     }
     with gc_paused():
         columns = _columns([by_id[i] for i in input_ids], inputs, input_ids)
+        columns["fingerprint"] = (
+            list(fingerprints) if fingerprints is not None else [fingerprint(p) for p in inputs]
+        )
         return _table(columns, constants, len(input_ids))
 
 

@@ -59,6 +59,11 @@ class WarehouseState(Generic[RowT]):
         self._wh = warehouse
 
     @property
+    def warehouse(self) -> Warehouse:
+        """The warehouse the table lives in."""
+        return self._wh
+
+    @property
     def _t(self) -> sa.Table:
         """The table, with the warehouse's prefix and schema."""
         return self._wh.tables[self.logical]

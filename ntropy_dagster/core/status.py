@@ -137,10 +137,10 @@ def wait_for_partition(
     """
     deadline = time.monotonic() + timeout
     while True:
-        rows = [r for r in ledger.latest(partition_key) if r.status == PROCESSING]
+        rows = [r for r in ledger.pending(partition_key) if r.status == PROCESSING]
         if rows:
             refresh_in_flight(client, ledger, rows=rows)
-            rows = [r for r in ledger.latest(partition_key) if r.status == PROCESSING]
+            rows = [r for r in ledger.pending(partition_key) if r.status == PROCESSING]
         if not rows:
             return
         ids = batch_ids(rows)

@@ -1,15 +1,17 @@
-"""Submit a partition's valid transactions as batches, exactly once per content.
+"""Submit a partition's new and changed transactions as batches, each exactly once.
 
-Idempotency and crash safety come from the ledger (:mod:`ntropy_dagster.core.ledger`):
+What is sent is decided by :mod:`ntropy_dagster.core.delta` (incremental submission: unchanged rows and
+rows already in flight are not sent again; the API bills per transaction). Crash safety comes from the
+ledger (:mod:`ntropy_dagster.core.ledger`):
 
-* the content hash of the partition's payloads identifies a submission; a re-run with the same content
-  re-attaches to the recorded batches and submits nothing (the API bills per transaction);
-* each chunk is recorded as ``submitting`` *before* its POST. If a run dies after the POST but before
-  the batch id is recorded, the next run finds the intent row and adopts the remote batch (same size,
-  created after the intent, never recorded by the ledger) instead of paying twice -- only once it is
-  proven the chunk's own (its results hold exactly the chunk's ids, or no other chunk could claim it),
-  so two crashed partitions never swap batches;
-* a chunk whose batch ended in ``error`` is resubmitted on the next run, up to ``max_attempts``;
+* each chunk is recorded as ``submitting``, with its members, *before* its POST. If a run dies after the
+  POST but before the batch id is recorded, the next run finds the intent row and adopts the remote
+  batch (same size, created after the intent, never recorded by the ledger) instead of paying twice --
+  only once it is proven the chunk's own (its results hold exactly the chunk's ids, or no other chunk
+  could claim it), so two crashed partitions never swap batches;
+* a chunk whose batch ended in ``error`` is resubmitted on the next run, up to ``max_attempts``, with
+  those of its transactions that are still in the partition unchanged (the others are superseded: sent
+  in the new delta if changed, dropped if removed);
 * at most ``max_in_flight`` batches are processing at once (the API allows 10 concurrent enrichment
   operations per key); the submitter waits for a free slot.
 """
@@ -27,6 +29,14 @@ import orjson
 
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.adoption import ADOPTION_PAGE_SIZE, orphan_candidates
+from ntropy_dagster.core.delta import (
+    CurrentRows,
+    adopt_legacy_fingerprints,
+    chunk_members,
+    enriched_fingerprints,
+    in_flight_members,
+    plan_delta,
+)
 from ntropy_dagster.core.errors import SlotTimeoutError
 from ntropy_dagster.core.ledger import (
     COMPLETED,
@@ -34,6 +44,7 @@ from ntropy_dagster.core.ledger import (
     FAILED,
     PROCESSING,
     SUBMITTING,
+    SUPERSEDED,
     LedgerRow,
     SubmissionLedger,
 )
@@ -52,13 +63,22 @@ class SubmissionResult:
     """What :func:`submit_partition` did."""
 
     partition_key: str
+    #: Hash of this run's new and changed transactions (the ledger key of the chunks it sent).
     content_hash: str
     batch_ids: list[str] = field(default_factory=list)
     submitted: list[str] = field(default_factory=list)
     reattached: list[str] = field(default_factory=list)
     adopted: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: Transactions sent in this run (the credits it spends).
     transactions_submitted: int = 0
+    #: The partition's valid transactions by what a submission had to do with them.
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    in_flight: int = 0
+    #: Transactions of earlier chunks that changed or left the partition before they could be sent again.
+    superseded: int = 0
     request_ids: list[str] = field(default_factory=list)
     #: Chunks whose orphan batch cannot be proven theirs yet: neither adopted nor submitted this time.
     awaiting_proof: list[int] = field(default_factory=list)
@@ -72,78 +92,158 @@ def submit_partition(
     *,
     partition_key: str,
     options: PipelineOptions | None = None,
+    source: str = "raw",
     run_id: str | None = None,
     log: logging.Logger | Any = logger,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SubmissionResult:
-    """Submit the chunks of ``validated`` that are not already submitted for this content."""
+    """Send what the partition's pending chunks and the enriched table do not hold yet (see the module doc).
+
+    Pending chunks first: re-attached when processing or completed, adopted or resubmitted when an earlier
+    run left them ``submitting``, resubmitted when their batch errored. Then the partition's new and
+    changed transactions, in chunks of ``options.batch_size``.
+    """
     options = options or PipelineOptions()
-    content_hash = validated.content_hash(options.batch_size)
-    result = SubmissionResult(partition_key, content_hash)
-    recorded = ledger.chunks(partition_key, content_hash)
+    submitter = _Submitter(client, ledger, options, partition_key, run_id, log, sleep)
+    current = CurrentRows.of(validated)
+    pending = ledger.pending(partition_key)
+    members = {_key(row): chunk_members(ledger, row, validated, options.batch_size) for row in pending}
+    enriched = enriched_fingerprints(ledger.warehouse, partition_key, source)
+    adopt_legacy_fingerprints(
+        ledger.warehouse,
+        ledger,
+        validated,
+        enriched,
+        partition_key=partition_key,
+        batch_size=options.batch_size,
+    )
+    delta = plan_delta(current, enriched, in_flight_members(members.values()))
+    result = submitter.result = SubmissionResult(
+        partition_key,
+        delta.content_hash(options.batch_size),
+        new=delta.new,
+        changed=delta.changed,
+        unchanged=delta.unchanged,
+        in_flight=delta.in_flight,
+    )
+    for row in pending:
+        submitter.resume(row, members[_key(row)], current)
+    for index, start in enumerate(range(0, len(delta.payloads), options.batch_size)):
+        chunk = delta.payloads[start : start + options.batch_size]
+        fingerprints = delta.fingerprints[start : start + options.batch_size]
+        ids = {str(p["id"]): fp for p, fp in zip(chunk, fingerprints, strict=True)}
+        submitter.send((partition_key, result.content_hash, index), chunk, ids, attempt=1)
+    if result.unchanged or result.in_flight:
+        log.info(
+            f"Partition {partition_key!r}: {result.new} new and {result.changed} changed transaction(s) to "
+            f"send; {result.unchanged} unchanged and {result.in_flight} in flight are not sent again"
+        )
+    return result
+
+
+def _key(row: LedgerRow) -> tuple[str, str, int]:
+    return (row.partition_key, row.content_hash, row.chunk_index)
+
+
+@dataclass
+class _Submitter:
+    """Sends chunks for one partition and records what became of each in :attr:`result`."""
+
+    client: NtropyClient
+    ledger: SubmissionLedger
+    options: PipelineOptions
+    partition_key: str
+    run_id: str | None
+    log: logging.Logger | Any
+    sleep: Callable[[float], None]
+    result: SubmissionResult = field(init=False)
     known_ids: set[str] | None = None
-    for index, chunk in enumerate(validated.chunks(options.batch_size)):
-        row = recorded.get(index)
-        if row is not None and row.status in (PROCESSING, COMPLETED) and row.batch_id:
+
+    def resume(self, row: LedgerRow, members: dict[str, str], current: CurrentRows) -> None:
+        """Carry on with a pending chunk an earlier run left (see :func:`submit_partition`)."""
+        result, index = self.result, row.chunk_index
+        if row.status in (PROCESSING, COMPLETED) and row.batch_id:
             result.reattached.append(row.batch_id)
             result.batch_ids.append(row.batch_id)
-            continue
-        if row is not None and row.status == FAILED:
+            return
+        if row.status == FAILED:
             result.failed.append(row.batch_id or f"chunk {index}")
-            continue
-        if row is not None and row.status == SUBMITTING:
-            if known_ids is None:
-                known_ids = ledger.known_batch_ids()
-            adopted = _adopt_orphan(client, ledger, row, chunk, known_ids)
+            return
+        ids = current.still_current(members)
+        if not ids:
+            self.ledger.mark_enriched([row], status=SUPERSEDED)
+            result.superseded += len(members)
+            self.log.info(
+                f"Chunk {index} of partition {self.partition_key!r}: none of its {len(members)} transactions "
+                "is in the partition unchanged any more; superseded, not sent again"
+            )
+            return
+        if row.status == SUBMITTING:
+            if self.known_ids is None:
+                self.known_ids = self.ledger.known_batch_ids()
+            adopted = _adopt_orphan(self.client, self.ledger, row, set(members), self.known_ids)
             if adopted == AWAITING_PROOF:
-                log.info(
-                    f"Chunk {index} of partition {partition_key!r}: a batch that may be its own is still "
-                    "processing and another chunk could claim it; waiting until its results prove whose it is"
+                self.log.info(
+                    f"Chunk {index} of partition {self.partition_key!r}: a batch that may be its own is "
+                    "still processing and another chunk could claim it; waiting until its results prove "
+                    "whose it is"
                 )
                 result.awaiting_proof.append(index)
-                continue
+                return
             if adopted is not None:
-                log.info(f"Re-attached chunk {index} of partition {partition_key!r} to batch {adopted}")
-                known_ids.add(adopted)
+                self.log.info(
+                    f"Re-attached chunk {index} of partition {self.partition_key!r} to batch {adopted}"
+                )
+                self.known_ids.add(adopted)
                 result.adopted.append(adopted)
                 result.batch_ids.append(adopted)
-                continue
-        attempt = 1 if row is None else row.attempt + (1 if row.status == ERROR else 0)
-        if row is not None and row.status == ERROR and attempt > options.max_attempts:
+                return
+        attempt = row.attempt + (1 if row.status == ERROR else 0)
+        if row.status == ERROR and attempt > self.options.max_attempts:
             message = f"batch {row.batch_id} ended in error {row.attempt} time(s); giving up on chunk {index}"
-            ledger.mark_failed(row, message)
-            log.error(message)
+            self.ledger.mark_failed(row, message)
+            self.log.error(message)
             result.failed.append(row.batch_id or f"chunk {index}")
-            continue
-        _wait_for_slot(client, ledger, options, log, sleep)
-        ledger.record_intent(
+            return
+        result.superseded += len(members) - len(ids)
+        self.send(
+            _key(row), [current.payloads[i] for i in ids], {i: members[i] for i in ids}, attempt=attempt
+        )
+
+    def send(
+        self, key: tuple[str, str, int], chunk: list[dict[str, Any]], members: dict[str, str], *, attempt: int
+    ) -> None:
+        """Record the chunk's intent, POST it as a batch, record the batch id."""
+        partition_key, content_hash, index = key
+        _wait_for_slot(self.client, self.ledger, self.options, self.log, self.sleep)
+        self.ledger.record_intent(
             partition_key=partition_key,
             content_hash=content_hash,
             chunk_index=index,
             chunk_hash=_chunk_hash(chunk),
-            total=len(chunk),
+            members=members,
             attempt=attempt,
-            run_id=run_id,
+            run_id=self.run_id,
         )
-        batch = client.batches.create(chunk, priority=options.priority)
-        ledger.record_batch(
-            (partition_key, content_hash, index),
+        batch = self.client.batches.create(chunk, priority=self.options.priority)
+        self.ledger.record_batch(
+            key,
             batch_id=batch.id,
             status=batch.status,
             progress=batch.progress,
             total=batch.total or len(chunk),
             request_id=batch.request_id,
         )
-        log.info(
+        self.log.info(
             f"Submitted chunk {index} of partition {partition_key!r} ({len(chunk)} transactions) "
             f"as batch {batch.id} (attempt {attempt})"
         )
+        result = self.result
         result.submitted.append(batch.id)
         result.batch_ids.append(batch.id)
         result.transactions_submitted += len(chunk)
         if batch.request_id:
             result.request_ids.append(batch.request_id)
-    return result
 
 
 #: :func:`_adopt_orphan` found a candidate that may be the chunk's but cannot prove it yet.
@@ -154,14 +254,14 @@ def _adopt_orphan(
     client: NtropyClient,
     ledger: SubmissionLedger,
     row: LedgerRow,
-    chunk: list[dict[str, Any]],
+    chunk_ids: set[str],
     known_ids: set[str],
 ) -> str | None:
     """Find the batch a crashed run created for ``row`` after recording its intent, proven to be its own.
 
     Candidates follow :func:`~ntropy_dagster.core.adoption.orphan_candidates` (same size, created after the
     intent, unknown to the ledger), oldest first. A completed candidate is adopted only when its results
-    hold exactly the chunk's transaction ids; an errored one is never adopted (it has no results to prove
+    hold exactly the chunk's transaction ids (``chunk_ids``, its recorded members); an errored one is never adopted (it has no results to prove
     it, and the chunk is submitted again instead). A processing candidate is adopted only when no other
     chunk waiting for adoption could have created it (same size, intent early enough); otherwise the
     chunk waits, neither adopting nor submitting, until a later call can prove it: :data:`AWAITING_PROOF`.
@@ -171,17 +271,16 @@ def _adopt_orphan(
         lambda since: client.batches.list(created_after=since, limit=ADOPTION_PAGE_SIZE),
         intent_at=row.submitted_at,
         known_ids=known_ids,
-        matches=lambda b: b.total == len(chunk),
+        matches=lambda b: b.total == len(chunk_ids),
     )
     if not candidates:
         return None
     own_key = (row.partition_key, row.content_hash, row.chunk_index)
     rivals = [
         r.submitted_at
-        for r in ledger.awaiting_adoption(len(chunk))
+        for r in ledger.awaiting_adoption(len(chunk_ids))
         if (r.partition_key, r.content_hash, r.chunk_index) != own_key and r.submitted_at is not None
     ]
-    chunk_ids = {str(p["id"]) for p in chunk}
     awaiting = False
     for batch in candidates:
         if batch.status == ERROR:

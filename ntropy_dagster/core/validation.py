@@ -108,13 +108,17 @@ class ValidatedInput:
     raw_rows: int
     duplicate_ids: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    _fingerprints: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def content_hash(self, batch_size: int = MAX_BATCH_SIZE) -> str:
         """A hash of everything that would be submitted, and how it is chunked (stable across row order)."""
-        digest = hashlib.sha256(f"batch_size={batch_size}\n".encode())
-        for payload in self.payloads:
-            digest.update(_canonical(payload))
-        return digest.hexdigest()[:32]
+        return payloads_hash(self.payloads, batch_size)
+
+    def fingerprints(self) -> list[str]:
+        """The :func:`fingerprint` of each payload, in :attr:`payloads` order (computed once)."""
+        if self._fingerprints is None or len(self._fingerprints) != len(self.payloads):
+            self._fingerprints = [fingerprint(p) for p in self.payloads]
+        return self._fingerprints
 
     def chunks(self, size: int = MAX_BATCH_SIZE) -> Iterator[list[dict[str, Any]]]:
         """The payloads in batches of at most ``size`` items, in a deterministic order."""
@@ -419,3 +423,19 @@ def _raw_json(record: Mapping[str, Any]) -> str:
 
 def _canonical(payload: Mapping[str, Any]) -> bytes:
     return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def fingerprint(payload: Mapping[str, Any]) -> str:
+    """A short hash of one transaction as it is sent to the API (its id and every field of the payload).
+
+    Stored with the enriched row: a re-run submits a transaction again only when its fingerprint changed.
+    """
+    return hashlib.blake2b(_canonical(payload), digest_size=12).hexdigest()
+
+
+def payloads_hash(payloads: Sequence[Mapping[str, Any]], batch_size: int = MAX_BATCH_SIZE) -> str:
+    """A hash of ``payloads`` (in order) and the batch size they are chunked by: a submission's identity."""
+    digest = hashlib.sha256(f"batch_size={batch_size}\n".encode())
+    for payload in payloads:
+        digest.update(_canonical(payload))
+    return digest.hexdigest()[:32]

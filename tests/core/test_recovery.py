@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from ntropy_dagster.client import InternalServerError, NtropyClient, RetryPolicy
+from ntropy_dagster.core.delta import members_of
 from ntropy_dagster.core.enrichment import store_partition_results, submit_wait_and_store
-from ntropy_dagster.core.ledger import ERROR, SUBMITTING, SubmissionLedger
+from ntropy_dagster.core.ledger import COMPLETED, ERROR, SUBMITTING, SubmissionLedger
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.status import refresh_in_flight
 from ntropy_dagster.core.submission import _chunk_hash, submit_partition
@@ -79,7 +80,7 @@ def _record_intent(ledger: SubmissionLedger, partition: str, validated: Validate
         content_hash=validated.content_hash(SIZE),
         chunk_index=0,
         chunk_hash=_chunk_hash(chunk),
-        total=len(chunk),
+        members=members_of(chunk),
         attempt=1,
         run_id="killed-run",
     )
@@ -130,7 +131,7 @@ def test_an_orphan_two_chunks_could_claim_waits_for_proof(slow: SandboxServer, t
     batch_a = _post(client, a)
     waiting = submit_partition(client, ledger, a, partition_key="A", options=OPTIONS)
     assert (waiting.awaiting_proof, waiting.adopted, waiting.submitted) == ([0], [], [])
-    assert [r.status for r in ledger.latest("A")] == [SUBMITTING]  # neither adopted nor paid again
+    assert [r.status for r in ledger.pending("A")] == [SUBMITTING]  # neither adopted nor paid again
     _wait_completed(client, batch_a, batch_b)
     proven = submit_partition(client, ledger, a, partition_key="A", options=OPTIONS)
     assert proven.adopted == [batch_a] and _batch_count(client) == 2
@@ -154,11 +155,11 @@ def test_a_resubmission_that_meets_a_500_is_not_stranded(instant: SandboxServer,
     with httpx.Client(base_url=instant.base_url, headers={"X-Api-Key": API_KEY}) as admin:
         admin.post(f"/_sandbox/batches/{errored}/fail").raise_for_status()
         refresh_in_flight(client, ledger)
-        assert [r.status for r in ledger.latest("A")] == [ERROR]
+        assert [r.status for r in ledger.pending("A")] == [ERROR]
         admin.post("/_sandbox/faults/burst", json={"status": 500, "count": 1, "retry_after": None})
     with pytest.raises(InternalServerError):  # the resubmission's POST meets a 500 (not retried: it bills)
         submit_partition(client, ledger, a, partition_key="A", options=OPTIONS)
-    [row] = ledger.latest("A")
+    [row] = ledger.pending("A")
     assert (row.status, row.attempt, row.batch_id) == (SUBMITTING, 2, None)
     assert errored in ledger.known_batch_ids()  # the errored batch stays in the history
     again = submit_partition(client, ledger, a, partition_key="A", options=OPTIONS)
@@ -176,7 +177,7 @@ def test_a_batch_whose_results_disprove_its_adoption_is_detached_and_resubmitted
     stranger = _post(client, _validated("someone-else"))  # ... while another client posted a same-size batch
     _, result = submit_wait_and_store(client, warehouse, a, partition_key="A", options=OPTIONS)
     assert result.rows_written == SIZE
-    [row] = ledger.latest("A")
+    [row] = [r for r in ledger.with_status([COMPLETED]) if r.partition_key == "A"]
     assert row.batch_id not in (None, stranger) and row.attempt == 2
     assert stranger in ledger.known_batch_ids()
     enriched = warehouse.read_frame("enriched_transactions", partition_key="A")

@@ -89,7 +89,7 @@ def test_the_users_body_enriches_each_partition_once(fresh_sandbox: Any, warehou
     assert len(remote_batches(fresh_sandbox)) == 2
     meta = rerun.asset_materializations_for_node("ntropy_enriched_transactions")[0].metadata
     assert meta["ntropy/transactions_submitted"].value == 0
-    assert meta["ntropy/batches_reattached"].value == 1
+    assert meta["ntropy/transactions_unchanged"].value == 30
     assert len(query(wh, "select * from {t}enriched_transactions")) == 60
 
 
@@ -199,9 +199,11 @@ def test_rejected_rows_and_api_errors(sandbox: Any, tmp_path: Any) -> None:
     rejected = query(wh, "select * from {t}rejected_transactions")
     assert list(rejected["field"]) == ["amount"]
 
+    # A fresh warehouse, so the rows are new there and must be sent (an unchanged re-run sends nothing).
     wrong = NtropyResource(api_key="not-" + API_KEY, base_url=sandbox.base_url, max_attempts=1)
+    empty = warehouse_resource(f"sqlite:///{tmp_path / 'empty.db'}")
     failed = dg.materialize(
-        [enriched], resources={"ntropy": wrong, "ntropy_warehouse": wh}, raise_on_error=False
+        [enriched], resources={"ntropy": wrong, "ntropy_warehouse": empty}, raise_on_error=False
     )
     [failure] = [e for e in failed.all_events if e.is_step_failure]
     error = failure.step_failure_data.user_failure_data

@@ -11,6 +11,7 @@ from dagster._core.loader import LoadingContextForTest
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionResolvedStatus
 
 from ntropy_dagster.client import NtropyClient
+from ntropy_dagster.core.delta import members_of
 from ntropy_dagster.core.ledger import SubmissionLedger
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.dagster.sensors import build_ntropy_batch_sensor
@@ -52,7 +53,7 @@ def _fill_ledger(server: Any, wh: Any, count: int) -> list[str]:
                 content_hash=key[1],
                 chunk_index=0,
                 chunk_hash="c",
-                total=1,
+                members=members_of([tx]),
                 attempt=1,
                 run_id=None,
             )
@@ -142,7 +143,7 @@ def test_the_sensor_ignores_batches_of_partitions_outside_its_pipeline(
                     content_hash="h",
                     chunk_index=0,
                     chunk_hash="c",
-                    total=1,
+                    members={key: "fingerprint"},
                     attempt=1,
                     run_id=None,
                 )
@@ -244,7 +245,7 @@ def test_a_chunk_left_submitting_is_resumed_by_the_sensor_and_then_enriched(
         content_hash=row.content_hash,
         chunk_index=row.chunk_index,
         chunk_hash=row.chunk_hash,
-        total=row.total,
+        members=ledger.members(row),
         attempt=row.attempt + 1,
         run_id="died",
     )
@@ -255,7 +256,7 @@ def test_a_chunk_left_submitting_is_resumed_by_the_sensor_and_then_enriched(
     assert request.run_key.startswith("ntropy-resume:") and request.asset_selection == [pipeline.keys.batches]
     assert tick(defs, instance).run_requests[0].run_key == request.run_key  # the same interval: one run
     run_selection(defs, instance, [pipeline.keys.batches])  # what the requested run does
-    [resumed] = ledger.latest(row.partition_key)
+    [resumed] = ledger.pending(row.partition_key)
     assert resumed.status in ("processing", "completed") and resumed.batch_id not in (None, row.batch_id)
     assert row.batch_id in ledger.known_batch_ids()  # the earlier batch is kept in the history
     [enrich] = tick(defs, instance).run_requests
@@ -269,7 +270,7 @@ def test_resubmission_run_keys_change_with_the_attempt(
     defs, pipeline, wh = make_defs(raw, sandbox, f"sqlite:///{tmp_path / 'wh.db'}")
     run_selection(defs, instance, [pipeline.keys.raw, pipeline.keys.account_holders, pipeline.keys.batches])
     ledger = SubmissionLedger(wh.get_warehouse())
-    [row] = ledger.latest(ledger.with_status(["processing", "completed"])[0].partition_key)
+    [row] = ledger.pending(ledger.with_status(["processing", "completed"])[0].partition_key)
     keys = []
     for attempt in (1, 2):
         if attempt > 1:  # the resubmission's intent, then the API reports the same batch id in error again
@@ -278,7 +279,7 @@ def test_resubmission_run_keys_change_with_the_attempt(
                 content_hash=row.content_hash,
                 chunk_index=row.chunk_index,
                 chunk_hash=row.chunk_hash,
-                total=row.total,
+                members=ledger.members(row),
                 attempt=attempt,
                 run_id=None,
             )

@@ -8,6 +8,7 @@ from typing import Any
 
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.adoption import find_orphan
+from ntropy_dagster.core.delta import members_of
 from ntropy_dagster.core.ledger import SubmissionLedger
 from ntropy_dagster.core.options import SubmitOptions
 from ntropy_dagster.core.status import CLOCK_SLACK
@@ -40,7 +41,7 @@ def test_submitter_waits_for_a_free_slot(tmp_path: Any) -> None:
         assert sleeps == []
         b = submit_partition(client, ledger, second, partition_key="b", options=options, sleep=sleep)
         assert sleeps, "the second submission should have waited for the first batch"
-        [first_row] = ledger.latest("a")
+        [first_row] = ledger.pending("a")
         assert first_row.status == "completed"  # the slot freed because batch a finished
         assert first_row.batch_id == a.batch_ids[0] != b.batch_ids[0]
     warehouse.dispose()
@@ -67,7 +68,7 @@ def test_an_interrupted_submission_adopts_the_oldest_unknown_batch_of_its_size(t
             content_hash=crashed.content_hash(options.batch_size),
             chunk_index=0,
             chunk_hash="c",
-            total=len(crashed.payloads),
+            members=members_of(crashed.payloads),
             attempt=1,
             run_id=None,
         )
@@ -80,7 +81,7 @@ def test_an_interrupted_submission_adopts_the_oldest_unknown_batch_of_its_size(t
         result = submit_partition(client, ledger, crashed, partition_key="b", options=options)
         assert result.adopted == [orphan.id] and result.batch_ids == [orphan.id]
         assert result.submitted == [] and result.transactions_submitted == 0
-        [row] = ledger.latest("b")
+        [row] = ledger.pending("b")
         assert row.batch_id == orphan.id and row.status in ("processing", "completed")
         assert ledger.known_batch_ids() == {recorded.batch_ids[0], orphan.id}
     warehouse.dispose()

@@ -72,6 +72,7 @@ def enriched_frame(
             "error_code": _where(failed, pd.Series(["account_holder_not_found"] * rows)),
             "error_message": _where(failed, pd.Series(["Account holder not found"] * rows)),
             "source": "raw",
+            "fingerprint": _text(f"fp{version}-", idx),
             "enriched_at": pd.Timestamp("2024-01-02T03:04:05Z") + pd.to_timedelta(idx % 60, unit="s"),
         }
     )

@@ -103,16 +103,27 @@ SPECS: tuple[TableSpec, ...] = (
     _spec(
         "batches",
         Col("partition_key", TEXT, "Dagster partition the batch belongs to.", key=True),
-        Col("content_hash", TEXT, "Hash of the partition's submitted rows and batch size.", key=True),
-        Col("chunk_index", INT, "Index of this batch among the partition's batches.", key=True),
+        Col(
+            "content_hash",
+            TEXT,
+            "Hash of the rows one submission sent (the partition's new or changed rows) and the batch size.",
+            key=True,
+        ),
+        Col("chunk_index", INT, "Index of this batch among the submission's batches.", key=True),
         Col("chunk_hash", TEXT, "Hash of the rows in this batch."),
+        Col(
+            "members",
+            TEXT,
+            "The batch's transaction ids and fingerprints (compressed JSON): what it was sent, for proving "
+            "an adopted batch and storing only results whose transaction did not change since.",
+        ),
         Col("batch_id", TEXT, "Ntropy batch id; empty while the chunk is being submitted."),
         Col(
             "previous_batch_ids",
             TEXT,
             "Earlier batches of this chunk (JSON list: errored or detached); never adopted again.",
         ),
-        Col("status", TEXT, "submitting | processing | completed | error | failed."),
+        Col("status", TEXT, "submitting | processing | completed | error | failed | superseded."),
         Col("progress", INT, "Items processed so far."),
         Col("total", INT, "Items in the batch."),
         Col("submitted_at", TS, "When the chunk was (about to be) submitted (UTC)."),
@@ -170,6 +181,11 @@ SPECS: tuple[TableSpec, ...] = (
         Col("error_code", TEXT, "Per-item enrichment error code."),
         Col("error_message", TEXT, "Per-item enrichment error message."),
         Col("source", TEXT, "Origin of the row: raw | bank_statement."),
+        Col(
+            "fingerprint",
+            TEXT,
+            "Hash of the transaction as it was sent to Ntropy: a re-run submits it again only if it changed.",
+        ),
         Col("enriched_at", TS, "When the row was written (UTC)."),
         indexes=(("partition_key",),),
         touch="enriched_at",

@@ -227,8 +227,10 @@ def store_validated(
 
 def _log_submission(context: StepContext, result: SubmissionResult) -> None:
     context.log.info(
-        f"Partition {partition_key_of(context)}: {len(result.submitted)} batch(es) submitted, "
-        f"{len(result.reattached) + len(result.adopted)} re-attached in {result.duration_seconds:.1f}s"
+        f"Partition {partition_key_of(context)}: {result.transactions_submitted} transaction(s) sent in "
+        f"{len(result.submitted)} batch(es) ({result.new} new, {result.changed} changed; {result.unchanged} "
+        f"unchanged, {result.in_flight} in flight not sent again), "
+        f"{len(result.reattached) + len(result.adopted)} batch(es) re-attached in {result.duration_seconds:.1f}s"
     )
 
 
@@ -243,6 +245,11 @@ def submission_metadata(validated: ValidatedInput, result: SubmissionResult, rej
         "ntropy/batches_submitted": len(result.submitted),
         "ntropy/batches_reattached": len(result.reattached) + len(result.adopted),
         "ntropy/transactions_submitted": result.transactions_submitted,
+        "ntropy/transactions_new": result.new,
+        "ntropy/transactions_changed": result.changed,
+        "ntropy/transactions_unchanged": result.unchanged,
+        "ntropy/transactions_in_flight": result.in_flight,
+        "ntropy/transactions_superseded": result.superseded,
         "ntropy/valid_rows": len(validated.payloads),
         "ntropy/raw_rows": validated.raw_rows,
         "ntropy/rejected_rows": len({r.row_number for r in validated.rejected}),
@@ -309,6 +316,7 @@ def enriched_metadata(
             "ntropy/error_codes": dict(result.error_codes),
             "ntropy/failed_batch_ids": result.failed_batch_ids,
             "ntropy/stale_rows_deleted": result.stale_rows_deleted,
+            "ntropy/stale_results_skipped": result.stale_results,
             "ntropy/duration_seconds": round(result.duration_seconds, 3),
         },
     )
