@@ -108,6 +108,7 @@ def test_discovery_sensor_over_fsspec_adds_new_and_changed_files_once(
     ntropy = NtropyResource(api_key="unused", base_url="http://127.0.0.1:9")
     defs = dg.Definitions(
         assets=pipeline.assets,
+        asset_checks=pipeline.asset_checks,
         sensors=pipeline.sensors,
         resources={"ntropy_warehouse": warehouse, "ntropy": ntropy},
     )

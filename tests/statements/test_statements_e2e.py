@@ -226,6 +226,14 @@ def test_failed_jobs_fail_their_run_with_the_reason_and_others_complete(outcome:
     assert all(outcome.runs[outcome.keys[n]].success for n in outcome.specs)
     # The summary check lists every statement that needs attention, with its reason.
     check_key = dg.AssetCheckKey(outcome.scenario.statements.keys.transactions, "all_statements_processed")
+    # The pipeline's checks sensor (running by default) evaluates it once the statements' rows changed.
+    [sensor] = [s for s in outcome.scenario.statements.sensors if "checks_automation" in s.name]
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    requested = dg.evaluate_automation_conditions(
+        defs=outcome.scenario.defs, instance=outcome.scenario.instance, asset_selection=sensor.asset_selection
+    )
+    [evaluation] = [r for r in requested.results if r.key == check_key]
+    assert requested.total_requested == 1 and evaluation.true_subset.size == 1
     job = outcome.scenario.defs.resolve_implicit_global_asset_job_def().get_subset(
         asset_check_selection={check_key}, asset_selection=set()
     )

@@ -12,6 +12,7 @@ from ntropy_dagster.dagster.statements.options import BankStatementOptions
 
 #: At most this many failed statements are listed in the check's metadata.
 MAX_LISTED = 50
+STATEMENTS_PROCESSED = "all_statements_processed"
 
 
 def build_statements_processed_check(opts: BankStatementOptions) -> dg.AssetChecksDefinition:
@@ -20,9 +21,13 @@ def build_statements_processed_check(opts: BankStatementOptions) -> dg.AssetChec
 
     @dg.asset_check(
         asset=opts.keys.transactions,
-        name="all_statements_processed",
+        name=STATEMENTS_PROCESSED,
         description="No statement file was rejected before upload or failed on Ntropy.",
         required_resource_keys={opts.warehouse_resource_key},
+        # Evaluated by build_statements_check_sensor's sensor when it first runs (catching up with
+        # statements processed before) and whenever a statement's rows change.
+        automation_condition=dg.AutomationCondition.any_deps_updated()
+        | dg.AutomationCondition.initial_evaluation(),
     )
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
         state = StatementState(opts.warehouse(context))
@@ -39,3 +44,23 @@ def build_statements_processed_check(opts: BankStatementOptions) -> dg.AssetChec
         )
 
     return _check
+
+
+def build_statements_check_sensor(
+    opts: BankStatementOptions, *, default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING
+) -> dg.AutomationConditionSensorDefinition:
+    """The sensor that evaluates ``all_statements_processed`` after any statement's transactions change.
+
+    The check spans every statement (it is not partitioned), so no statement's run evaluates it; without
+    this sensor it would stay "not evaluated" until launched by hand. Running by default, like the marts'
+    sensor (Dagster's own automation sensor starts stopped).
+    """
+    check = dg.AssetCheckKey(opts.keys.transactions, STATEMENTS_PROCESSED)
+    stem = "__".join(opts.keys.transactions.path).replace("-", "_")
+    return dg.AutomationConditionSensorDefinition(
+        f"{stem}_checks_automation_sensor",
+        target=dg.AssetSelection.checks(check),
+        default_status=default_status,
+        minimum_interval_seconds=opts.options.sensor_interval_seconds,
+        description="Evaluates all_statements_processed after any statement's transactions change.",
+    )

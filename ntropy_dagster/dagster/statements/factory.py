@@ -12,7 +12,10 @@ import dagster as dg
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.statements.files import DEFAULT_MAX_FILE_BYTES, StatementFolder
 from ntropy_dagster.dagster.statements.assets import build_statement_assets
-from ntropy_dagster.dagster.statements.checks import build_statements_processed_check
+from ntropy_dagster.dagster.statements.checks import (
+    build_statements_check_sensor,
+    build_statements_processed_check,
+)
 from ntropy_dagster.dagster.statements.options import PARTITIONS_NAME, BankStatementKeys, BankStatementOptions
 from ntropy_dagster.dagster.statements.sensors import build_discovery_sensor, build_status_sensor
 from ntropy_dagster.dagster.statements.specs import BankStatementSpecs, build_statement_specs
@@ -74,7 +77,7 @@ def build_bank_statement_assets(
         dialect: the warehouse's SQL dialect, shown as a kind (``sqlite``, ``duckdb``, ``postgresql``).
         owners, tags: put on every statement asset.
         partitions_name: name of the dynamic partitions definition (one partition per file).
-        sensor_status: the default status of both sensors.
+        sensor_status: the default status of its sensors (discovery, job status, checks automation).
 
     Returns:
         a :class:`BankStatementPipeline`; ``pipeline.keys.enriched`` is the key to pass in
@@ -109,6 +112,7 @@ def build_bank_statement_assets(
         sensors=[
             build_discovery_sensor(opts, default_status=sensor_status),
             build_status_sensor(opts, default_status=sensor_status),
+            build_statements_check_sensor(opts, default_status=sensor_status),
         ],
         partitions_def=partitions_def,
         options=opts,
