@@ -288,7 +288,7 @@ def batch_ids(rows: Sequence[LedgerRow]) -> list[str]:
 
 def pack_members(members: Mapping[str, str]) -> str:
     """``members`` (transaction id -> fingerprint) as compact text: compressed JSON, base64."""
-    return base64.b64encode(zlib.compress(orjson.dumps(dict(members)), 6)).decode()
+    return base64.b64encode(zlib.compress(orjson.dumps(dict(members)), 1)).decode()
 
 
 def unpack_members(packed: str) -> dict[str, str]:

@@ -38,6 +38,8 @@ INPUT_COLUMNS: Mapping[str, str] = {
     "location_country": "Optional ISO 3166 country code, e.g. US or US-CA.",
 }
 REQUIRED_COLUMNS = ("id", "description", "date", "amount", "entry_type", "currency")
+#: Rows validated per pydantic call.
+VALIDATION_SLICE = 20_000
 ACCOUNT_HOLDER_TYPES: tuple[AccountHolderType, ...] = get_args(AccountHolderType)
 
 
@@ -163,56 +165,65 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
             raw_rows=raw.rows,
         )
     candidates, columns = _candidates(raw)
-    models, errors = _validate(candidates)
     holder_types = raw.cleaned("account_holder_type")
     rejected: list[RejectedRow] = []
     valid: dict[str, int] = {}
-    accepted: dict[int, TransactionInput] = {}
+    payload_of: dict[int, dict[str, Any]] = {}
     holders: dict[str, AccountHolderType] = {}
     duplicates = 0
-    for row_number, tx in enumerate(models):
-        if tx is None:
-            tx_id = _as_str(candidates[row_number].get("id"))
-            rejected.extend(
-                RejectedRow(row_number, tx_id, _loc(err["loc"][1:]), _reason(err), raw.json(row_number))
-                for err in errors[row_number]
-            )
-            continue
-        given_type = holder_types[row_number] or mapping.default_account_holder_type
-        holder_type = _holder_type(given_type)
-        if tx.account_holder_id is not None and holder_type is None:
-            rejected.append(
-                RejectedRow(
-                    row_number,
-                    tx.id,
-                    "account_holder_type",
-                    f"must be one of {', '.join(ACCOUNT_HOLDER_TYPES)}, got {given_type!r}",
-                    raw.json(row_number),
+    # A slice at a time, so the models of one slice only are alive (a model per row of a whole partition
+    # would double the memory the payloads take).
+    for start in range(0, len(candidates), VALIDATION_SLICE):
+        rows = range(start, min(start + VALIDATION_SLICE, len(candidates)))
+        models, errors = _validate(candidates[rows.start : rows.stop])
+        accepted: dict[int, TransactionInput] = {}
+        for row_number, tx in zip(rows, models, strict=True):
+            if tx is None:
+                tx_id = _as_str(candidates[row_number].get("id"))
+                rejected.extend(
+                    RejectedRow(row_number, tx_id, _loc(err["loc"][1:]), _reason(err), raw.json(row_number))
+                    for err in errors[row_number - start]
                 )
-            )
-            continue
-        key = tx.id
-        earlier_row = valid.get(key)
-        if earlier_row is not None:
-            duplicates += 1
-            rejected.append(
-                RejectedRow(
-                    earlier_row,
-                    tx.id,
-                    "id",
-                    f"duplicate transaction id {tx.id!r}: superseded by row {row_number}",
-                    raw.json(earlier_row),
+                continue
+            given_type = holder_types[row_number] or mapping.default_account_holder_type
+            holder_type = _holder_type(given_type)
+            if tx.account_holder_id is not None and holder_type is None:
+                rejected.append(
+                    RejectedRow(
+                        row_number,
+                        tx.id,
+                        "account_holder_type",
+                        f"must be one of {', '.join(ACCOUNT_HOLDER_TYPES)}, got {given_type!r}",
+                        raw.json(row_number),
+                    )
                 )
-            )
-        valid[key] = row_number
-        accepted[row_number] = tx
-        if tx.account_holder_id is not None and holder_type is not None:
-            holders.setdefault(tx.account_holder_id, holder_type)
-    kept = [row for _, row in sorted(valid.items())]
-    if _submittable_as_is(columns, kept):
-        payloads = [candidates[row] for row in kept]
-    else:
-        payloads = _TRANSACTIONS.dump_python([accepted[row] for row in kept], mode="json", exclude_none=True)
+                continue
+            earlier_row = valid.get(tx.id)
+            if earlier_row is not None:
+                duplicates += 1
+                # The earlier row is in this slice's ``accepted`` or an earlier slice's ``payload_of``.
+                accepted.pop(earlier_row, None)
+                payload_of.pop(earlier_row, None)
+                rejected.append(
+                    RejectedRow(
+                        earlier_row,
+                        tx.id,
+                        "id",
+                        f"duplicate transaction id {tx.id!r}: superseded by row {row_number}",
+                        raw.json(earlier_row),
+                    )
+                )
+            valid[tx.id] = row_number
+            accepted[row_number] = tx
+            if tx.account_holder_id is not None and holder_type is not None:
+                holders.setdefault(tx.account_holder_id, holder_type)
+        kept = list(accepted)
+        if _submittable_as_is(columns, kept):
+            payload_of.update((row, candidates[row]) for row in kept)
+        else:
+            dumped = _TRANSACTIONS.dump_python(list(accepted.values()), mode="json", exclude_none=True)
+            payload_of.update(zip(kept, dumped, strict=True))
+    payloads = [payload_of[row] for _, row in sorted(valid.items())]
     return ValidatedInput(
         payloads=payloads,
         rejected=sorted(rejected, key=lambda r: (r.row_number, r.field)),
@@ -222,7 +233,7 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
     )
 
 
-#: Validates all candidates in one call (one pydantic call per row costs more than the validation).
+#: Validates a slice of candidates in one call (one pydantic call per row costs more than the validation).
 _TRANSACTIONS: TypeAdapter[list[TransactionInput]] = TypeAdapter(list[TransactionInput])
 
 
