@@ -13,7 +13,12 @@ Each tick
 
 Run keys are deterministic (partition, content hash, chunk, attempt, batch ids), so overlapping ticks or a
 daemon restart never launch the same run twice, while a retry (a new attempt, new batch ids, the next
-resume interval) is never swallowed as a duplicate.
+resume interval) is never swallowed as a duplicate. A request whose earlier run ended without settling the
+work (it failed, was canceled, or its worker died and run monitoring marked it failed) gets a new key: the
+number of such runs is part of it (every request carries its key without that number in the
+``ntropy/request`` tag, which the sensor looks its runs up by). Nothing is requested while such a run is
+still queued or in progress; past ``max_attempts`` finished runs, a request repeats once per
+``resume_after_seconds`` instead of at every tick.
 """
 
 import datetime as dt
@@ -42,6 +47,8 @@ from ntropy_dagster.dagster.pipeline import (
 DEFAULT_TICK_BUDGET_SECONDS = PipelineOptions().tick_budget_seconds
 #: At most this many run requests per tick (the rest follow on the next tick).
 MAX_RUN_REQUESTS_PER_TICK = 100
+#: The tag that holds a request's key without its retry count: the runs launched for it are found by it.
+REQUEST_TAG = "ntropy/request"
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ def evaluate_batch_sensor(context: SensorEvaluationContext, settings: BatchSenso
     run_requests = _resubmission_requests(context, settings, ledger, owned)
     run_requests += _resume_requests(context, settings, ledger, owned)
     run_requests += _enrichment_requests(
-        settings.keys.enriched, ledger, owned, deadline, MAX_RUN_REQUESTS_PER_TICK - len(run_requests)
+        context, settings, ledger, owned, deadline, MAX_RUN_REQUESTS_PER_TICK - len(run_requests)
     )
     still_in_flight = len(in_flight) - (len(summary.completed) + len(summary.errored) if summary else 0)
     cursor = json.dumps({"last_tick": time.time(), "in_flight": still_in_flight}, separators=(",", ":"))
@@ -178,15 +185,18 @@ def _resubmission_requests(
     errored = [row for row in ledger.with_status([ERROR]) if owned(row.partition_key)]
     requests = []
     for row in errored[:MAX_RUN_REQUESTS_PER_TICK]:
-        requests.append(
-            dg.RunRequest(
-                run_key=f"ntropy-resubmit:{row.partition_key}:{row.content_hash}:{row.chunk_index}:"
-                f"{row.attempt}:{row.batch_id}",
-                asset_selection=[settings.batches_key],
-                partition_key=_partition(row.partition_key),
-                tags={"ntropy/reason": "resubmit-error-batch", "ntropy/batch_id": row.batch_id or ""},
-            )
+        request = _request(
+            context,
+            settings,
+            f"ntropy-resubmit:{row.partition_key}:{row.content_hash}:{row.chunk_index}:{row.attempt}:"
+            f"{row.batch_id}",
+            asset_selection=[settings.batches_key],
+            partition_key=_partition(row.partition_key),
+            tags={"ntropy/reason": "resubmit-error-batch", "ntropy/batch_id": row.batch_id or ""},
         )
+        if request is None:
+            continue
+        requests.append(request)
         context.log.warning(
             f"Batch {row.batch_id} of partition {row.partition_key} ended in error "
             f"(attempt {row.attempt} of {settings.options.max_attempts}); requesting resubmission"
@@ -212,13 +222,17 @@ def _resume_requests(
     for row in stale[:MAX_RUN_REQUESTS_PER_TICK]:
         if row.partition_key in requests:
             continue
-        requests[row.partition_key] = dg.RunRequest(
-            run_key=f"ntropy-resume:{row.partition_key}:{row.content_hash}:{row.chunk_index}:{row.attempt}:"
-            f"{interval}",
+        request = _request(
+            context,
+            settings,
+            f"ntropy-resume:{row.partition_key}:{row.content_hash}:{row.chunk_index}:{row.attempt}:{interval}",
             asset_selection=[settings.batches_key],
             partition_key=_partition(row.partition_key),
             tags={"ntropy/reason": "resume-interrupted-submission"},
         )
+        if request is None:
+            continue
+        requests[row.partition_key] = request
         context.log.warning(
             f"Chunk {row.chunk_index} of partition {row.partition_key} has been submitting since "
             f"{row.submitted_at} (its run died, or an orphan batch awaits proof); requesting its batches run"
@@ -227,7 +241,8 @@ def _resume_requests(
 
 
 def _enrichment_requests(
-    enriched_key: dg.AssetKey,
+    context: SensorEvaluationContext,
+    settings: BatchSensorSettings,
     ledger: SubmissionLedger,
     owned: Callable[[str], bool],
     deadline: float,
@@ -235,19 +250,57 @@ def _enrichment_requests(
 ) -> list[dg.RunRequest]:
     """An enrichment run per owned partition whose latest submission finished (at most ``limit``)."""
     requests: list[dg.RunRequest] = []
-    for ready in [r for r in ledger.ready_partitions() if owned(r.partition_key)][: max(limit, 0)]:
-        if time.monotonic() > deadline:
+    for ready in [r for r in ledger.ready_partitions() if owned(r.partition_key)]:
+        if len(requests) >= limit or time.monotonic() > deadline:
             break
-        requests.append(
-            dg.RunRequest(
-                run_key=f"ntropy-enrich:{ready.partition_key}:{ready.content_hash}:"
-                f"{_digest(*ready.batch_ids, *ready.failed_batch_ids)}",
-                asset_selection=[enriched_key],
-                partition_key=_partition(ready.partition_key),
-                tags={"ntropy/content_hash": ready.content_hash},
-            )
+        request = _request(
+            context,
+            settings,
+            f"ntropy-enrich:{ready.partition_key}:{ready.content_hash}:"
+            f"{_digest(*ready.batch_ids, *ready.failed_batch_ids)}",
+            asset_selection=[settings.keys.enriched],
+            partition_key=_partition(ready.partition_key),
+            tags={"ntropy/content_hash": ready.content_hash},
         )
+        if request is not None:
+            requests.append(request)
     return requests
+
+
+def _request(
+    context: SensorEvaluationContext,
+    settings: BatchSensorSettings,
+    key: str,
+    *,
+    asset_selection: list[dg.AssetKey],
+    partition_key: str | None,
+    tags: dict[str, str],
+) -> dg.RunRequest | None:
+    """The run request for the work named ``key``, or None while a run launched for it is unfinished.
+
+    The run key counts the runs already launched for ``key`` that ended (its work is still to do, so they
+    did not settle it: a failure, a cancellation, a killed worker): each retry gets a new key, where the
+    same key would be skipped by Dagster for good. Past ``max_attempts`` of them, the key also holds the
+    resume interval's number, so a request that keeps failing is repeated at that pace, not every tick.
+    """
+    runs = context.instance.get_runs(filters=dg.RunsFilter(tags={REQUEST_TAG: key}))
+    if any(not run.is_finished for run in runs):
+        return None
+    ended = len(runs)
+    run_key = f"{key}:{ended}"
+    if ended >= settings.options.max_attempts:
+        interval = int(time.time() // settings.options.resume_after_seconds)
+        run_key = f"{run_key}:{interval}"
+        context.log.warning(
+            f"{ended} run(s) for {key} ended without settling it; requesting it again once per "
+            f"{settings.options.resume_after_seconds} s"
+        )
+    return dg.RunRequest(
+        run_key=run_key,
+        asset_selection=asset_selection,
+        partition_key=partition_key,
+        tags={**tags, REQUEST_TAG: key},
+    )
 
 
 def _partition(partition_key: str) -> str | None:

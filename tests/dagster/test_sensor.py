@@ -9,6 +9,7 @@ import httpx
 import pytest
 from dagster._core.loader import LoadingContextForTest
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionResolvedStatus
+from dagster._core.test_utils import create_run_for_test
 
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.delta import members_of
@@ -287,3 +288,35 @@ def test_resubmission_run_keys_change_with_the_attempt(
         [request] = [r for r in tick(defs, instance).run_requests if r.run_key.startswith("ntropy-resubmit:")]
         keys.append(request.run_key)
     assert keys[0] != keys[1]  # a retry of the same batch is never swallowed as a duplicate run
+
+
+def test_an_enrichment_run_that_ended_without_settling_its_partition_is_requested_again(
+    sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    """Dagster never launches a sensor's run key twice: the retry count in the key is what re-requests it."""
+    raw = history(1, per_day=8, holders=2, prefix="retry-key-")
+    options = PipelineOptions(max_attempts=2, resume_after_seconds=3600.0)
+    defs, pipeline, _ = make_defs(raw, sandbox, f"sqlite:///{tmp_path / 'wh.db'}", options=options)
+    run_selection(defs, instance, [pipeline.keys.raw, pipeline.keys.account_holders, pipeline.keys.batches])
+
+    def launch(request: dg.RunRequest, status: dg.DagsterRunStatus) -> dg.DagsterRun:
+        """What the daemon records for a request (its tags and run key), ended in ``status``."""
+        return create_run_for_test(
+            instance, tags={**request.tags, "dagster/run_key": request.run_key}, status=status
+        )
+
+    [first] = tick(defs, instance).run_requests
+    assert first.asset_selection == [pipeline.keys.enriched] and first.run_key.endswith(":0")
+    running = launch(first, dg.DagsterRunStatus.STARTED)
+    assert tick(defs, instance).run_requests == []  # in progress: nothing more is requested
+    instance.report_run_failed(running)
+    [second] = tick(defs, instance).run_requests
+    assert second.run_key.endswith(":1") and second.tags["ntropy/request"] == first.tags["ntropy/request"]
+    launch(second, dg.DagsterRunStatus.FAILURE)
+    # Past max_attempts, the key holds the resume interval: the same key for the whole interval.
+    [third] = tick(defs, instance).run_requests
+    assert third.run_key.startswith(second.run_key[:-1] + "2:")
+    assert tick(defs, instance).run_requests[0].run_key == third.run_key
+    launch(third, dg.DagsterRunStatus.SUCCESS)
+    run_selection(defs, instance, [pipeline.keys.enriched])  # a later run settles it
+    assert tick(defs, instance).run_requests == []
