@@ -6,7 +6,7 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-from .config import DEFAULT_API_KEY, FaultConfig, SandboxConfig
+from .config import DEFAULT_API_KEY, FaultConfig, RealisticLimits, SandboxConfig
 
 
 def _rate_limit_override(text: str) -> tuple[str, float]:
@@ -67,6 +67,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     faults.add_argument("--latency-ms", type=int, default=0, help="added latency per /v3 request")
     faults.add_argument("--seed", type=int, help="seed for reproducible random errors")
+    limits = parser.add_argument_group(
+        "realistic limits",
+        "enforce the API's documented limits (credit bucket 100,000 refilled at 1,000/s, 10 concurrent "
+        "enrichment operations, per-endpoint ops/s; 429 + Retry-After) with modelled batch processing time",
+    )
+    limits.add_argument("--realistic-limits", action="store_true", help="turn the mode on")
+    limits.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        metavar="N",
+        help="divide every documented time by N: refill and endpoint limits x N, processing time / N "
+        "(default: 1; needs --realistic-limits)",
+    )
+    limits.add_argument(
+        "--operation-rate",
+        type=float,
+        default=None,
+        metavar="TX_PER_S",
+        help="assumed transactions one operation processes per second, unscaled (default: 100)",
+    )
+    limits.add_argument(
+        "--operation-overhead",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="assumed fixed seconds of every operation, unscaled (default: 1)",
+    )
     hooks = parser.add_argument_group("webhooks")
     hooks.add_argument("--webhook-timeout", type=float, default=10.0, help="seconds per delivery attempt")
     hooks.add_argument("--webhook-max-attempts", type=int, default=8, help="attempts per event and webhook")
@@ -74,6 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument("--no-webhooks", action="store_true", help="do not deliver webhooks from this process")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
     return parser
+
+
+def realistic_limits_from_args(args: argparse.Namespace) -> RealisticLimits | None:
+    """The :class:`RealisticLimits` asked for, or ``None``; model options without the mode are an error."""
+    tuning = {
+        "time_scale": args.time_scale,
+        "operation_rate": args.operation_rate,
+        "operation_overhead": args.operation_overhead,
+    }
+    given = {name: value for name, value in tuning.items() if value is not None}
+    if not args.realistic_limits:
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise ValueError(f"{flags}: needs --realistic-limits")
+        return None
+    return RealisticLimits(**given)
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -96,13 +140,18 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         webhook_max_attempts=args.webhook_max_attempts,
         webhook_backoff=args.webhook_backoff,
         dispatch_webhooks=not args.no_webhooks,
+        realistic_limits=realistic_limits_from_args(args),
     )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse arguments and serve until interrupted."""
-    args = build_parser().parse_args(argv)
-    config = config_from_args(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     import uvicorn
 
     from .app import create_app

@@ -15,6 +15,7 @@ from .config import SandboxConfig
 from .context import SandboxContext
 from .enrichment import EnrichmentEngine
 from .faults import FaultState
+from .limits import LimitState
 from .middleware import SandboxMiddleware
 from .processing import TransactionProcessor
 from .responses import OrjsonResponse
@@ -62,12 +63,18 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         db_path = os.path.join(temp_dir, "sandbox.db")
     store = Store(db_path)
     engine = EnrichmentEngine()
+    limits = config.realistic_limits
     context = SandboxContext(
         config=config,
         store=store,
         engine=engine,
-        faults=FaultState(config.faults),
+        faults=FaultState(
+            config.faults,
+            time_scale=limits.time_scale if limits else 1.0,
+            enforce_limits=bool(limits and limits.endpoint_limits),
+        ),
         processor=TransactionProcessor(store, engine),
+        limits=LimitState(limits, store) if limits else None,
     )
 
     @contextlib.asynccontextmanager

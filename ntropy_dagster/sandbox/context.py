@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from .config import SandboxConfig
 from .enrichment import EnrichmentEngine
 from .faults import FaultState
+from .limits import LimitState, RejectionLedger
 from .processing import TransactionProcessor
 from .store import Store
 
@@ -18,13 +19,18 @@ API_KEY_SCOPE = "ntropy.api_key"
 
 @dataclass
 class SandboxContext:
-    """Everything a request handler needs."""
+    """Everything a request handler needs.
+
+    ``limits`` is set in the realistic-limits mode only; ``rejections`` counts every 429 sent.
+    """
 
     config: SandboxConfig
     store: Store
     engine: EnrichmentEngine
     faults: FaultState
     processor: TransactionProcessor
+    limits: LimitState | None = None
+    rejections: RejectionLedger = field(default_factory=RejectionLedger)
 
 
 async def get_context(request: Request) -> SandboxContext:

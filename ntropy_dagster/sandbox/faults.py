@@ -12,14 +12,24 @@ from typing import Any
 
 from .config import DOCUMENTED_RATE_LIMITS, FaultConfig
 
+#: Why a 429 was sent (the keys of ``GET /_sandbox/stats``'s ``requests_429.by_reason``).
+REASON_INJECTED = "injected"
+REASON_ENDPOINT = "endpoint_rate_limit"
+REASON_CREDITS = "credits"
+REASON_CONCURRENCY = "concurrent_operations"
+
 
 @dataclass(frozen=True)
 class Fault:
-    """An injected error response."""
+    """An error response the sandbox answers instead of handling the request.
+
+    ``reason`` says why: an injected fault (bursts, random errors) or an exceeded limit.
+    """
 
     status: int
     detail: str
     retry_after: int | None = None
+    reason: str = REASON_INJECTED
 
 
 @dataclass
@@ -30,10 +40,17 @@ class _Burst:
 
 
 class FaultState:
-    """Process-local fault settings and counters (shared by all requests of one server)."""
+    """Process-local fault settings and counters (shared by all requests of one server).
 
-    def __init__(self, config: FaultConfig) -> None:
+    ``time_scale`` multiplies the refill of the per-endpoint token buckets (their size stays one
+    documented second's worth of requests); ``enforce_limits`` applies the buckets whatever
+    ``config.rate_limit`` says (the realistic-limits mode).
+    """
+
+    def __init__(self, config: FaultConfig, *, time_scale: float = 1.0, enforce_limits: bool = False) -> None:
         self._initial = config
+        self._time_scale = time_scale
+        self._enforce_limits = enforce_limits
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
         self._bursts: list[_Burst] = []
@@ -97,7 +114,7 @@ class FaultState:
             if config.error_rate > 0 and config.error_statuses and self._rng.random() < config.error_rate:
                 status = self._rng.choice(config.error_statuses)
                 return Fault(status, "Injected fault", 1 if status in (429, 503) else None)
-            if config.rate_limit and endpoint is not None:
+            if (config.rate_limit or self._enforce_limits) and endpoint is not None:
                 return self._take_token(api_key, endpoint)
         return None
 
@@ -107,11 +124,12 @@ class FaultState:
             return None
         now = time.monotonic()
         capacity = max(1.0, limit)
+        refill = limit * self._time_scale
         tokens, last = self._buckets.get((api_key, endpoint), (capacity, now))
-        tokens = min(capacity, tokens + (now - last) * limit)
+        tokens = min(capacity, tokens + (now - last) * refill)
         if tokens >= 1.0:
             self._buckets[(api_key, endpoint)] = (tokens - 1.0, now)
             return None
         self._buckets[(api_key, endpoint)] = (tokens, now)
-        wait = math.ceil((1.0 - tokens) / limit)
-        return Fault(429, f"Rate limit exceeded for {endpoint}", max(1, wait))
+        wait = math.ceil((1.0 - tokens) / refill)
+        return Fault(429, f"Rate limit exceeded for {endpoint}", max(1, wait), REASON_ENDPOINT)

@@ -27,6 +27,7 @@ class SandboxMiddleware:
       unhandled exceptions become a 500 ``{"detail": ...}`` here so they carry it too).
     * ``X-Api-Key`` (any case) must be one of the configured keys, else 401.
     * ``/v3`` requests pass through fault injection: bursts, random errors, token buckets, latency.
+      Every 429 sent here is counted in ``context.rejections`` with its reason.
     """
 
     def __init__(self, app: ASGIApp, context: SandboxContext, routes: Sequence[BaseRoute]) -> None:
@@ -82,8 +83,11 @@ class SandboxMiddleware:
                 faults = self.context.faults
                 if faults.config.latency_ms:
                     await asyncio.sleep(faults.config.latency_ms / 1000)
-                fault = faults.check(api_key, self._endpoint(scope))
+                endpoint = self._endpoint(scope)
+                fault = faults.check(api_key, endpoint)
                 if fault is not None:
+                    if fault.status == 429:
+                        self.context.rejections.record(endpoint, fault.reason)
                     extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
                     await reply(fault.status, fault.detail, extra)
                     return

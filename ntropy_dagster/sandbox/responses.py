@@ -19,9 +19,9 @@ class OrjsonResponse(Response):
         return orjson.dumps(content)
 
 
-def raw_json(body: bytes, status_code: int = 200) -> Response:
+def raw_json(body: bytes, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A response whose body is already JSON."""
-    return Response(content=body, status_code=status_code, media_type="application/json")
+    return Response(content=body, status_code=status_code, media_type="application/json", headers=headers)
 
 
 def page(items: Sequence[bytes], next_cursor: str | None) -> Response:
@@ -33,3 +33,9 @@ def page(items: Sequence[bytes], next_cursor: str | None) -> Response:
 def no_content() -> Response:
     """Answer of the DELETE endpoints. Assumption: 204 without a body (the SDK ignores the body)."""
     return Response(status_code=204)
+
+
+def error_response(status_code: int, detail: str, retry_after: int | None = None) -> Response:
+    """``{"detail": ...}`` with ``status_code`` (and ``Retry-After`` when given), as FastAPI answers errors."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return raw_json(orjson.dumps({"detail": detail}), status_code=status_code, headers=headers)

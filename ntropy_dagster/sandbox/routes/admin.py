@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..._version import __version__
 from ..context import ApiKey, Ctx
-from ..lifecycle import BATCH_COLUMNS, STATEMENT_COLUMNS, batch_view, now_ts, statement_view
+from ..lifecycle import BATCH_COLUMNS, STATEMENT_COLUMNS, batch_view, iso, now_ts, statement_view
 
 router = APIRouter(prefix="/_sandbox", tags=["sandbox admin"])
 
@@ -176,8 +176,48 @@ def webhook_deliveries(ctx: Ctx, api_key: ApiKey) -> list[dict[str, Any]]:
 
 @router.post("/reset")
 def reset(ctx: Ctx, api_key: ApiKey) -> dict[str, Any]:
-    """Delete all data (every key) and restore the start-up fault settings."""
+    """Delete all data (every key), restore the start-up fault settings and start new stats."""
     del api_key
     ctx.store.reset()
     ctx.faults.reset()
+    _reset_stats(ctx)
+    return {"status": "reset"}
+
+
+def _reset_stats(ctx: Ctx) -> None:
+    ctx.rejections.reset()
+    if ctx.limits is not None:
+        ctx.limits.reset()
+
+
+@router.get("/stats")
+def stats(ctx: Ctx, api_key: ApiKey) -> dict[str, Any]:
+    """What the sandbox measured since it started (or since the last ``DELETE /_sandbox/stats``).
+
+    * ``requests_429``: every 429 answered, by endpoint (``"METHOD /path/{param}"``) and reason
+      (``credits``, ``concurrent_operations``, ``endpoint_rate_limit``, ``injected``);
+    * ``realistic_limits``: the limits in force (``null`` outside the realistic-limits mode);
+    * ``keys`` (realistic-limits mode): per API key, ``credits`` (used, available now, capacity, scaled
+      refill) and ``operations`` (slots: in flight, peak, ``busy_seconds`` summed over the slots and
+      ``busy_share`` = busy seconds / (slots x elapsed seconds), batches started and their transactions).
+    """
+    del api_key
+    limits = ctx.limits
+    now = now_ts()
+    since = limits.since if limits is not None else ctx.rejections.since
+    return {
+        "since": iso(since),
+        "now": iso(now),
+        "elapsed_seconds": now - since,
+        "realistic_limits": limits.limits.as_dict() if limits is not None else None,
+        "requests_429": ctx.rejections.view(),
+        "keys": limits.stats(ctx.config.api_keys) if limits is not None else {},
+    }
+
+
+@router.delete("/stats")
+def reset_stats(ctx: Ctx, api_key: ApiKey) -> dict[str, Any]:
+    """Start a new measurement window: 429 counts cleared, credit buckets full, credits used 0."""
+    del api_key
+    _reset_stats(ctx)
     return {"status": "reset"}

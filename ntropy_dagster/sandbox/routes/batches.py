@@ -1,7 +1,8 @@
 """``/v3/batches``: asynchronous enrichment of up to 24,960 transactions.
 
 Items are validated and enriched when the batch is submitted; the stored row records when processing
-"started" and when it will be done (``total / rate``), so status and progress are derived on read.
+"started" and when it will be done (``total / rate``, or the modelled processing time in the
+realistic-limits mode), so status and progress are derived on read.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from ..context import ApiKey, Ctx, SandboxContext
+from ..faults import Fault
 from ..lifecycle import BATCH_COLUMNS, ERROR, PROCESSING, JobStatus, batch_view, now_ts, utc_now
+from ..limits import BATCH_ENDPOINT, Admission
 from ..listing import ListQuery, list_response, load_one
 from ..models import TRANSACTION_LIST, validation_errors
-from ..responses import raw_json
+from ..responses import error_response, raw_json
 
 router = APIRouter(tags=["batches"])
 
@@ -69,8 +72,31 @@ def _load_batch(ctx: SandboxContext, api_key: str, batch_id: str) -> tuple[Any, 
     )
 
 
-def _submit(ctx: SandboxContext, api_key: str, raw: bytes) -> dict[str, Any]:
+def _submit(ctx: SandboxContext, api_key: str, raw: bytes) -> dict[str, Any] | Fault:
+    """Validate, admit (realistic-limits mode: a slot and the credits, else the 429 to answer), enrich, store."""
     operation, priority, inputs = parse_batch_body(raw)
+    admission: Admission | None = None
+    if ctx.limits is not None:
+        outcome = ctx.limits.admit(api_key, len(inputs))
+        if isinstance(outcome, Fault):
+            ctx.rejections.record(BATCH_ENDPOINT, outcome.reason)
+            return outcome
+        admission = outcome
+    try:
+        return _enrich_and_store(ctx, api_key, operation, priority, inputs, admission)
+    finally:
+        if admission is not None and ctx.limits is not None:
+            ctx.limits.release(admission)
+
+
+def _enrich_and_store(
+    ctx: SandboxContext,
+    api_key: str,
+    operation: str,
+    priority: str,
+    inputs: list[dict[str, Any]],
+    admission: Admission | None,
+) -> dict[str, Any]:
     _, created_at = utc_now()
     enriched, docs = ctx.processor.enrich(api_key, inputs, created_at=created_at)
     results = orjson.dumps(enriched)
@@ -80,6 +106,11 @@ def _submit(ctx: SandboxContext, api_key: str, raw: bytes) -> dict[str, Any]:
         ctx.processor.store_transactions(conn, api_key, now_ts(), docs)
         started = now_ts()
         done_at = started if rate is None else started + len(inputs) / rate
+        if admission is not None and ctx.limits is not None:
+            # Realistic limits: the operation runs from its admission for the modelled processing time.
+            started = admission.admitted_at
+            done_at = ctx.limits.done_at(admission, now_ts())
+            rate = len(inputs) / (done_at - started) if done_at > started else None
         conn.execute(
             "INSERT INTO batches (api_key, id, ts, created_at, operation, priority, total, started, rate, "
             "done_at, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -106,9 +137,15 @@ def _submit(ctx: SandboxContext, api_key: str, raw: bytes) -> dict[str, Any]:
 
 @router.post("/v3/batches")
 async def create_batch(request: Request, ctx: Ctx, api_key: ApiKey) -> Response:
-    """Submit a batch; answers the ``Batch`` in status ``processing``."""
+    """Submit a batch; answers the ``Batch`` in status ``processing``.
+
+    In the realistic-limits mode a batch needs a free operation slot and one credit per transaction,
+    else the answer is ``429`` with ``Retry-After`` (nothing is created, nothing is charged).
+    """
     raw = await request.body()
     view = await run_in_threadpool(_submit, ctx, api_key, raw)
+    if isinstance(view, Fault):
+        return error_response(view.status, view.detail, view.retry_after)
     return raw_json(orjson.dumps(view))
 
 

@@ -8,10 +8,12 @@ import orjson
 from fastapi import APIRouter, HTTPException, Response
 
 from ..context import ApiKey, Ctx
+from ..faults import Fault
 from ..lifecycle import utc_now
+from ..limits import SYNC_ENDPOINT
 from ..listing import ListQuery, list_response, load_one
 from ..models import AssignIn, TransactionIn
-from ..responses import no_content, raw_json
+from ..responses import error_response, no_content, raw_json
 
 router = APIRouter(tags=["transactions"])
 
@@ -26,11 +28,26 @@ def load_transaction(ctx: Ctx, api_key: str, transaction_id: str) -> dict[str, A
 
 @router.post("/v3/transactions")
 def create_transaction(body: TransactionIn, ctx: Ctx, api_key: ApiKey) -> Response:
-    """Enrich one transaction synchronously; a re-used id replaces the earlier transaction."""
-    ts, created_at = utc_now()
-    enriched, docs = ctx.processor.enrich(api_key, [body.to_input()], created_at=created_at)
-    with ctx.store.transaction() as conn:
-        ctx.processor.store_transactions(conn, api_key, ts, docs)
+    """Enrich one transaction synchronously; a re-used id replaces the earlier transaction.
+
+    In the realistic-limits mode it is an enrichment operation like a batch: it costs one credit and
+    needs a free operation slot (it holds none afterwards: the sandbox answers at once), else ``429``.
+    """
+    admission = None
+    if ctx.limits is not None:
+        outcome = ctx.limits.admit(api_key, 1)
+        if isinstance(outcome, Fault):
+            ctx.rejections.record(SYNC_ENDPOINT, outcome.reason)
+            return error_response(outcome.status, outcome.detail, outcome.retry_after)
+        admission = outcome
+    try:
+        ts, created_at = utc_now()
+        enriched, docs = ctx.processor.enrich(api_key, [body.to_input()], created_at=created_at)
+        with ctx.store.transaction() as conn:
+            ctx.processor.store_transactions(conn, api_key, ts, docs)
+    finally:
+        if admission is not None and ctx.limits is not None:
+            ctx.limits.release(admission)
     return raw_json(orjson.dumps(enriched[0]))
 
 
