@@ -25,11 +25,11 @@ from typing import Any
 
 import dagster as dg
 import httpx
-from dagster._core.events import DagsterEvent, DagsterEventType
-from dagster._core.test_utils import create_run_for_test
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from dagster._core.events import DagsterEvent, DagsterEventType
+from dagster._core.test_utils import create_run_for_test
 
 from ntropy_dagster.core.ledger import SubmissionLedger
 from ntropy_dagster.core.validation import validate_transactions
@@ -411,7 +411,9 @@ class SensorDaemon:
         """End the runs launched so far: succeeded, or failed (the child raised or was killed)."""
         for run in self.running:
             if succeeded:
-                event = DagsterEvent(event_type_value=DagsterEventType.RUN_SUCCESS.value, job_name=run.job_name)
+                event = DagsterEvent(
+                    event_type_value=DagsterEventType.RUN_SUCCESS.value, job_name=run.job_name
+                )
                 self.instance.report_dagster_event(event, run_id=run.run_id)
             else:
                 self.instance.report_run_failed(run, message="the run's worker was killed")

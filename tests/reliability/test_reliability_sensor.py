@@ -163,7 +163,8 @@ def test_a_killed_enrichment_run_is_requested_again_by_the_sensor(
     assert daemon.tick() == []  # its run is still in progress: nothing is requested twice
     daemon.finish(succeeded=False)
     # The failed run does not hold its run key: the next tick requests the enrichment again.
-    assert _drive(daemon, fork_server, sandbox, warehouse_url, rows, timeout=3 * RESUME_AFTER + 2) == ["store"]
+    launched = _drive(daemon, fork_server, sandbox, warehouse_url, rows, timeout=3 * RESUME_AFTER + 2)
+    assert launched == ["store"]
     assert_settled(open_warehouse(warehouse_url), PARTITION, rows)
     record("SIGKILL at a step boundary (sensor mode)")
 
