@@ -15,16 +15,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-RAW_COLUMNS = (
-    "id",
-    "description",
-    "date",
-    "amount",
-    "entry_type",
-    "currency",
-    "account_holder_id",
-    "account_holder_type",
-)
+from ntropy_dagster.core.validation import REQUIRED_COLUMNS
+
+RAW_COLUMNS = (*REQUIRED_COLUMNS, "account_holder_id", "account_holder_type")
 
 EVERYDAY_PURCHASES: Sequence[tuple[str, float, float]] = (
     ("SQ *STARBUCKS 10 UNION SQ NEW YORK NY", 3.5, 9.0),
