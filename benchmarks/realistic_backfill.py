@@ -104,6 +104,8 @@ defs = build_ntropy_definitions(
     options=PipelineOptions(
         poll_interval=defaults.poll_interval / SCALE,
         sensor_interval_seconds=max(1, math.ceil(defaults.sensor_interval_seconds / SCALE)),
+        # The bucket refills SCALE times faster on the scaled sandbox.
+        credit_refill_per_second=defaults.credit_refill_per_second * SCALE,
     ),
 )
 '''

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import threading
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ __all__ = [
     "UNPARTITIONED",
     "LedgerRow",
     "ReadyPartition",
+    "SlotLimits",
     "SubmissionLedger",
     "batch_ids",
     "pack_members",
@@ -53,6 +55,11 @@ SUPERSEDED = "superseded"
 FINISHED_STATES = frozenset({COMPLETED, FAILED})
 #: Partition key recorded for unpartitioned pipelines.
 UNPARTITIONED = "__all__"
+#: The PostgreSQL advisory lock that serialises slot claims (any constant shared by every process).
+SLOT_LOCK_KEY = 0x6E74736C6F74  # "ntslot"
+#: Serialises the slot claims of one process's threads (DuckDB's transactions would not: they only
+#: conflict on the same row, and a DuckDB file is written by one process at a time anyway).
+_SLOT_CLAIMS = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,19 @@ class LedgerRow:
     submitted_at: dt.datetime | None
     error_message: str | None
     enriched_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class SlotLimits:
+    """What :meth:`SubmissionLedger.claim_slot` lets in flight at once (see
+    :class:`~ntropy_dagster.core.options.PipelineOptions`)."""
+
+    max_in_flight: int
+    #: An intent older than this belongs to a run that died (the batch sensor resumes it): no slot.
+    fresh_for: dt.timedelta
+    credit_bucket: int
+    #: The time the bucket takes to refill from empty.
+    credit_window: dt.timedelta
 
 
 @dataclass(frozen=True)
@@ -160,32 +180,93 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
 
         A chunk submitted again keeps its earlier batch id in ``previous_batch_ids``.
         """
-        now = utcnow()
-        history = self._history((partition_key, content_hash, chunk_index))
-        self._upsert(
-            [
-                {
-                    "partition_key": partition_key,
-                    "content_hash": content_hash,
-                    "chunk_index": chunk_index,
-                    "chunk_hash": chunk_hash,
-                    "members": pack_members(members),
-                    "batch_id": None,
-                    "previous_batch_ids": history,
-                    "status": SUBMITTING,
-                    "progress": 0,
-                    "total": len(members),
-                    "attempt": attempt,
-                    "submitted_at": now,
-                    "updated_at": now,
-                    "completed_at": None,
-                    "error_message": None,
-                    "request_id": None,
-                    "run_id": run_id,
-                    "enriched_at": None,
-                }
-            ],
+        key = (partition_key, content_hash, chunk_index)
+        self._upsert([self._intent(key, chunk_hash, members, attempt, run_id)])
+
+    def claim_slot(
+        self,
+        *,
+        partition_key: str,
+        content_hash: str,
+        chunk_index: int,
+        chunk_hash: str,
+        members: Mapping[str, str],
+        attempt: int,
+        run_id: str | None,
+        limits: SlotLimits,
+    ) -> str | None:
+        """Record the chunk's intent (as :meth:`record_intent`) only if the API has room for it now.
+
+        Room means fewer than ``limits.max_in_flight`` other chunks in flight (``processing``, or
+        ``submitting`` with an intent younger than ``limits.fresh_for``: another run between its intent
+        and its POST) and credits for the chunk: the chunks submitted in the last refill window
+        (``limits.credit_window``, the time the bucket takes to refill from empty) spent at most
+        ``limits.credit_bucket - len(members)`` (the bucket then holds at least what the chunk costs,
+        whatever it held before). The count and the write are one transaction, serialised across
+        processes (SQLite's write lock, a PostgreSQL advisory lock; a lock of the process for threads),
+        so concurrent runs never take the same slot. Returns None when the intent was recorded, else why not (for the log).
+        """
+        key = (partition_key, content_hash, chunk_index)
+        t, now = self._t, utcnow()
+        others = sa.not_(
+            sa.and_(
+                t.c.partition_key == partition_key,
+                t.c.content_hash == content_hash,
+                t.c.chunk_index == chunk_index,
+            )
         )
+        fresh_intent = sa.and_(t.c.status == SUBMITTING, t.c.submitted_at >= now - limits.fresh_for)
+        in_flight = sa.select(sa.func.count()).where(others, sa.or_(t.c.status == PROCESSING, fresh_intent))
+        spent = sa.select(sa.func.coalesce(sa.func.sum(t.c.total), 0)).where(
+            others, t.c.submitted_at >= now - limits.credit_window, t.c.status != SUPERSEDED
+        )
+        with _SLOT_CLAIMS, self._wh.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SLOT_LOCK_KEY})
+            busy = int(conn.execute(in_flight).scalar_one())
+            if busy >= limits.max_in_flight:
+                return f"{busy} batches in flight (cap {limits.max_in_flight})"
+            used = int(conn.execute(spent).scalar_one())
+            if used and used + len(members) > limits.credit_bucket:
+                return (
+                    f"{used:,} credits spent in the last {limits.credit_window.total_seconds():.0f} s; "
+                    f"{len(members):,} more would exceed the bucket of {limits.credit_bucket:,}"
+                )
+            self._wh.upsert(
+                self.logical, [self._intent(key, chunk_hash, members, attempt, run_id)], conn=conn
+            )
+        return None
+
+    def _intent(
+        self,
+        key: tuple[str, str, int],
+        chunk_hash: str,
+        members: Mapping[str, str],
+        attempt: int,
+        run_id: str | None,
+    ) -> dict[str, object]:
+        now = utcnow()
+        partition_key, content_hash, chunk_index = key
+        return {
+            "partition_key": partition_key,
+            "content_hash": content_hash,
+            "chunk_index": chunk_index,
+            "chunk_hash": chunk_hash,
+            "members": pack_members(members),
+            "batch_id": None,
+            "previous_batch_ids": self._history(key),
+            "status": SUBMITTING,
+            "progress": 0,
+            "total": len(members),
+            "attempt": attempt,
+            "submitted_at": now,
+            "updated_at": now,
+            "completed_at": None,
+            "error_message": None,
+            "request_id": None,
+            "run_id": run_id,
+            "enriched_at": None,
+        }
 
     def record_batch(
         self,

@@ -18,6 +18,11 @@ class PipelineOptions:
         max_in_flight: batches processing at once for this API key (the API allows 10 enrichment
             operations per key); the submitter waits for a free slot.
         slot_timeout: seconds the submitter waits for a free slot.
+        credit_bucket: the API key's credit bucket (1 credit per transaction; the API documents 100,000).
+        credit_refill_per_second: credits the bucket regains per second (the API documents 1,000). The
+            submitter paces batches so that what this warehouse's ledger submitted within the time the
+            bucket takes to refill never exceeds it, and the API never answers 429 for credits. Other
+            users of the same key are not seen: lower these to leave them room.
         priority: the batches' ``priority`` on the API (``"default"`` or ``"low"``).
         blocking_timeout: seconds a blocking step (blocking mode, bank statements) waits for its remote work.
         poll_interval: seconds between status polls inside a blocking step.
@@ -44,6 +49,8 @@ class PipelineOptions:
     max_attempts: int = 3
     max_in_flight: int = 10
     slot_timeout: float = 3600.0
+    credit_bucket: int = 100_000
+    credit_refill_per_second: float = 1_000.0
     priority: BatchPriority = "default"
     blocking_timeout: float = 3600.0
     poll_interval: float = 2.0
@@ -62,6 +69,7 @@ class PipelineOptions:
         for name in (
             "max_attempts",
             "max_in_flight",
+            "credit_bucket",
             "sensor_interval_seconds",
             "discovery_interval_seconds",
         ):
@@ -69,6 +77,7 @@ class PipelineOptions:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in (
             "slot_timeout",
+            "credit_refill_per_second",
             "blocking_timeout",
             "poll_interval",
             "tick_budget_seconds",

@@ -12,12 +12,16 @@ ledger (:mod:`ntropy_dagster.core.ledger`):
 * a chunk whose batch ended in ``error`` is resubmitted on the next run, up to ``max_attempts``, with
   those of its transactions that are still in the partition unchanged (the others are superseded: sent
   in the new delta if changed, dropped if removed);
-* at most ``max_in_flight`` batches are processing at once (the API allows 10 concurrent enrichment
-  operations per key); the submitter waits for a free slot.
+* at most ``max_in_flight`` batches are in flight at once (the API allows 10 concurrent enrichment
+  operations per key), and the batches of the last credit-refill window never spend more than the
+  credit bucket holds: the intent is written only when the API has room for the chunk, in one
+  transaction with the count, so concurrent runs never take the same slot
+  (:meth:`~ntropy_dagster.core.ledger.SubmissionLedger.claim_slot`); the submitter waits otherwise.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -46,6 +50,7 @@ from ntropy_dagster.core.ledger import (
     SUBMITTING,
     SUPERSEDED,
     LedgerRow,
+    SlotLimits,
     SubmissionLedger,
 )
 from ntropy_dagster.core.options import PipelineOptions
@@ -53,9 +58,6 @@ from ntropy_dagster.core.status import CLOCK_SLACK, refresh_in_flight
 from ntropy_dagster.core.validation import ValidatedInput
 
 logger = logging.getLogger(__name__)
-
-#: Wait between status checks while waiting for a free in-flight slot.
-SLOT_POLL_SECONDS = 2.0
 
 
 @dataclass
@@ -214,17 +216,8 @@ class _Submitter:
         self, key: tuple[str, str, int], chunk: list[dict[str, Any]], members: dict[str, str], *, attempt: int
     ) -> None:
         """Record the chunk's intent, POST it as a batch, record the batch id."""
-        partition_key, content_hash, index = key
-        _wait_for_slot(self.client, self.ledger, self.options, self.log, self.sleep)
-        self.ledger.record_intent(
-            partition_key=partition_key,
-            content_hash=content_hash,
-            chunk_index=index,
-            chunk_hash=_chunk_hash(chunk),
-            members=members,
-            attempt=attempt,
-            run_id=self.run_id,
-        )
+        partition_key, _, index = key
+        self._claim_slot(key, chunk, members, attempt)
         batch = self.client.batches.create(chunk, priority=self.options.priority)
         self.ledger.record_batch(
             key,
@@ -244,6 +237,48 @@ class _Submitter:
         result.transactions_submitted += len(chunk)
         if batch.request_id:
             result.request_ids.append(batch.request_id)
+
+    def _claim_slot(
+        self, key: tuple[str, str, int], chunk: list[dict[str, Any]], members: dict[str, str], attempt: int
+    ) -> None:
+        """Record the chunk's intent once the API has room for it (see :meth:`SubmissionLedger.claim_slot`),
+        bringing the in-flight batches up to date while it waits."""
+        options = self.options
+        limits = SlotLimits(
+            max_in_flight=options.max_in_flight,
+            fresh_for=dt.timedelta(seconds=options.resume_after_seconds),
+            credit_bucket=options.credit_bucket,
+            credit_window=dt.timedelta(seconds=options.credit_bucket / options.credit_refill_per_second),
+        )
+        partition_key, content_hash, index = key
+        deadline = time.monotonic() + options.slot_timeout
+        logged = False
+        while True:
+            refused = self.ledger.claim_slot(
+                partition_key=partition_key,
+                content_hash=content_hash,
+                chunk_index=index,
+                chunk_hash=_chunk_hash(chunk),
+                members=members,
+                attempt=attempt,
+                run_id=self.run_id,
+                limits=limits,
+            )
+            if refused is None:
+                return
+            if time.monotonic() > deadline:
+                raise SlotTimeoutError(
+                    f"no room for chunk {index} after {options.slot_timeout:.0f}s: {refused}"
+                )
+            in_flight = self.ledger.with_status([PROCESSING])
+            if in_flight:
+                summary = refresh_in_flight(self.client, self.ledger, rows=in_flight)
+                if summary.completed or summary.errored:
+                    continue  # a slot may have freed: claim again at once
+            if not logged:
+                self.log.info(f"Chunk {index} of partition {partition_key!r} waits: {refused}")
+                logged = True
+            self.sleep(options.poll_interval)
 
 
 #: :func:`_adopt_orphan` found a candidate that may be the chunk's but cannot prove it yet.
@@ -297,34 +332,6 @@ def _adopt_orphan(
             )
             return batch.id
     return AWAITING_PROOF if awaiting else None
-
-
-def _wait_for_slot(
-    client: NtropyClient,
-    ledger: SubmissionLedger,
-    options: PipelineOptions,
-    log: logging.Logger | Any,
-    sleep: Callable[[float], None],
-) -> None:
-    deadline = time.monotonic() + options.slot_timeout
-    warned = False
-    while True:
-        # Intent rows left by a crashed run are not counted: they may never become batches.
-        in_flight = ledger.with_status([PROCESSING])
-        if len(in_flight) < options.max_in_flight:
-            return
-        refresh_in_flight(client, ledger, rows=in_flight)
-        if len(ledger.with_status([PROCESSING])) < options.max_in_flight:
-            return
-        if time.monotonic() > deadline:
-            raise SlotTimeoutError(
-                f"{len(in_flight)} batches still processing after {options.slot_timeout:.0f}s; "
-                f"the cap is {options.max_in_flight} in flight"
-            )
-        if not warned:
-            log.info(f"{len(in_flight)} batches in flight (cap {options.max_in_flight}); waiting for a slot")
-            warned = True
-        sleep(SLOT_POLL_SECONDS)
 
 
 def _chunk_hash(chunk: list[dict[str, Any]]) -> str:
