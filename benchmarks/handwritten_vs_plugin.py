@@ -8,7 +8,8 @@ from reading the input to the last write (imports excluded). The two sides alter
 
 * **hand-written** (:func:`handwritten`): httpx + sqlite3: create the account holders, then per chunk
   of <= 24,960 rows POST ``/v3/batches``, poll, GET the results, flatten, ``executemany``.
-* **plugin**: ``build_ntropy_assets(raw, blocking=True, include_marts=False)`` materialized with
+* **plugin**: ``build_ntropy_assets(raw, blocking=True, include_marts=False)`` (its credit pacing off:
+  the instant sandbox meters no credits) materialized with
   ``dagster.materialize`` (raw asset, account holders, enriched transactions and their asset checks),
   ``NtropyWarehouseResource`` on SQLite.
 
@@ -174,14 +175,17 @@ def plugin(input_path: str, base_url: str, api_key: str, db_path: str) -> int:
     """Materialize raw -> account holders -> enriched (blocking mode, checks included) into ``db_path``."""
     import dagster as dg
 
-    from ntropy_dagster import NtropyResource, NtropyWarehouseResource, build_ntropy_assets
+    from ntropy_dagster import NtropyResource, NtropyWarehouseResource, PipelineOptions, build_ntropy_assets
 
     @dg.asset(name="raw_transactions", partitions_def=dg.DailyPartitionsDefinition(start_date="2025-01-01"))
     def raw_transactions(context: dg.AssetExecutionContext) -> pd.DataFrame:
         del context
         return pd.read_parquet(input_path)
 
-    pipeline = build_ntropy_assets(raw_transactions, blocking=True, include_marts=False)
+    # The instant sandbox has no credit bucket (the hand-written script does not pace either): the plugin
+    # is told so, instead of pacing to the API's 100,000 credits refilled at 1,000/s.
+    unmetered = PipelineOptions(credit_bucket=10**9, credit_refill_per_second=10**9)
+    pipeline = build_ntropy_assets(raw_transactions, blocking=True, include_marts=False, options=unmetered)
     home = Path(db_path).parent / "dagster_home"
     home.mkdir(exist_ok=True)
     with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:

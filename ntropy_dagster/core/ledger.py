@@ -29,7 +29,7 @@ import orjson
 import sqlalchemy as sa
 
 from ntropy_dagster.core.clock import utcnow
-from ntropy_dagster.core.state import COMPLETED, ERROR, PROCESSING, WarehouseState
+from ntropy_dagster.core.state import COMPLETED, ERROR, PROCESSING, WarehouseState, utc_aware
 
 __all__ = [
     "COMPLETED",
@@ -45,6 +45,7 @@ __all__ = [
     "SlotLimits",
     "SubmissionLedger",
     "batch_ids",
+    "credits_left",
     "pack_members",
     "unpack_members",
 ]
@@ -89,8 +90,51 @@ class SlotLimits:
     #: An intent older than this belongs to a run that died (the batch sensor resumes it): no slot.
     fresh_for: dt.timedelta
     credit_bucket: int
-    #: The time the bucket takes to refill from empty.
-    credit_window: dt.timedelta
+    credit_refill_per_second: float
+    #: An intent is written just before its POST, which the API counts a little later (see
+    #: :func:`credits_left`).
+    credit_slack: dt.timedelta = dt.timedelta(seconds=1)
+
+    @property
+    def refill_time(self) -> dt.timedelta:
+        """The time the bucket takes to refill from empty."""
+        return dt.timedelta(seconds=self.credit_bucket / self.credit_refill_per_second)
+
+
+#: The ledger's submissions of the last this-many refill times are replayed to estimate the bucket.
+CREDIT_HORIZON = 10
+
+
+def credits_left(
+    spent: Iterable[tuple[dt.datetime, int]],
+    at: dt.datetime,
+    *,
+    bucket: int,
+    refill_per_second: float,
+    horizon: dt.timedelta,
+    slack: dt.timedelta = dt.timedelta(0),
+) -> float:
+    """A lower bound of the credits a token bucket (``bucket`` at most, refilled at ``refill_per_second``)
+    holds at ``at`` after the POSTs ``spent`` (time, credits).
+
+    The bucket is replayed from empty at ``at - horizon`` (it holds at least nothing then), each POST
+    counted ``slack`` after its time (the API takes the credits when the request arrives, after the
+    intent was written). With a horizon of several refill times, an idle bucket is estimated full and a
+    bucket kept busy by the ledger's own batches is tracked as the API tracks it. Credits that other
+    users of the same key spend are not seen.
+    """
+    level, clock = 0.0, at - horizon
+    for when, credits in sorted(spent):
+        when += slack
+        if when > clock:
+            level, clock = (
+                min(float(bucket), level + refill_per_second * (when - clock).total_seconds()),
+                when,
+            )
+        level = max(level - credits, 0.0)
+    if at > clock:
+        level = min(float(bucket), level + refill_per_second * (at - clock).total_seconds())
+    return level
 
 
 @dataclass(frozen=True)
@@ -199,12 +243,11 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
 
         Room means fewer than ``limits.max_in_flight`` other chunks in flight (``processing``, or
         ``submitting`` with an intent younger than ``limits.fresh_for``: another run between its intent
-        and its POST) and credits for the chunk: the chunks submitted in the last refill window
-        (``limits.credit_window``, the time the bucket takes to refill from empty) spent at most
-        ``limits.credit_bucket - len(members)`` (the bucket then holds at least what the chunk costs,
-        whatever it held before). The count and the write are one transaction, serialised across
-        processes (SQLite's write lock, a PostgreSQL advisory lock; a lock of the process for threads),
-        so concurrent runs never take the same slot. Returns None when the intent was recorded, else why not (for the log).
+        and its POST) and credits for the chunk in the bucket as the ledger's own submissions left it
+        (:func:`credits_left`). The count and the write are one transaction, serialised across processes
+        (SQLite's write lock, a PostgreSQL advisory lock; a lock of the process for threads), so
+        concurrent runs never take the same slot. Returns None when the intent was recorded, else why
+        not (for the log).
         """
         key = (partition_key, content_hash, chunk_index)
         t, now = self._t, utcnow()
@@ -217,8 +260,8 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
         )
         fresh_intent = sa.and_(t.c.status == SUBMITTING, t.c.submitted_at >= now - limits.fresh_for)
         in_flight = sa.select(sa.func.count()).where(others, sa.or_(t.c.status == PROCESSING, fresh_intent))
-        spent = sa.select(sa.func.coalesce(sa.func.sum(t.c.total), 0)).where(
-            others, t.c.submitted_at >= now - limits.credit_window, t.c.status != SUPERSEDED
+        recent = sa.select(t.c.submitted_at, t.c.total).where(
+            others, t.c.submitted_at >= now - CREDIT_HORIZON * limits.refill_time, t.c.status != SUPERSEDED
         )
         with _SLOT_CLAIMS, self._wh.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -226,11 +269,18 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
             busy = int(conn.execute(in_flight).scalar_one())
             if busy >= limits.max_in_flight:
                 return f"{busy} batches in flight (cap {limits.max_in_flight})"
-            used = int(conn.execute(spent).scalar_one())
-            if used and used + len(members) > limits.credit_bucket:
+            left = credits_left(
+                [(utc_aware(at), int(total)) for at, total in conn.execute(recent)],
+                now,
+                bucket=limits.credit_bucket,
+                refill_per_second=limits.credit_refill_per_second,
+                horizon=CREDIT_HORIZON * limits.refill_time,
+                slack=limits.credit_slack,
+            )
+            if left < min(len(members), limits.credit_bucket):
                 return (
-                    f"{used:,} credits spent in the last {limits.credit_window.total_seconds():.0f} s; "
-                    f"{len(members):,} more would exceed the bucket of {limits.credit_bucket:,}"
+                    f"about {max(left, 0):,.0f} credits left in the bucket of {limits.credit_bucket:,} "
+                    f"(refilled at {limits.credit_refill_per_second:,.0f}/s); the chunk needs {len(members):,}"
                 )
             self._wh.upsert(
                 self.logical, [self._intent(key, chunk_hash, members, attempt, run_id)], conn=conn

@@ -35,6 +35,11 @@ class PipelineOptions:
         resume_after_seconds: a chunk still ``submitting`` this long after its intent was written belongs
             to a run that died or is waiting to prove an orphan batch its own: the batch sensor requests a
             ``ntropy_batches`` run for it (again every ``resume_after_seconds`` while it stays so).
+        resend_after_seconds: a chunk whose POST may have reached the API without its answer reaching
+            us (the request timed out or met a 5xx, or the run died after writing the intent) is sent
+            again only once this long has passed since its intent without its batch appearing in the
+            API's batch list; until then it waits for proof (the API may still be handling the request:
+            sending at once could pay twice).
         tick_budget_seconds: time a sensor tick spends polling before it carries on at the next tick
             (Dagster stops a tick after 60 s; the default leaves 20 s of margin).
         step_max_retries: times Dagster re-runs a step that calls the API after a failure that may heal
@@ -60,6 +65,7 @@ class PipelineOptions:
     discovery_interval_seconds: int = 60
     tick_budget_seconds: float = 40.0
     resume_after_seconds: float = 600.0
+    resend_after_seconds: float = 120.0
     step_max_retries: int = 3
     step_retry_delay_seconds: float = 10.0
 
@@ -85,7 +91,7 @@ class PipelineOptions:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("step_max_retries", "step_retry_delay_seconds"):
+        for name in ("step_max_retries", "step_retry_delay_seconds", "resend_after_seconds"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         if not 0 <= self.error_rate_threshold <= 1:

@@ -33,6 +33,7 @@ import orjson
 
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.adoption import ADOPTION_PAGE_SIZE, orphan_candidates
+from ntropy_dagster.core.clock import utcnow
 from ntropy_dagster.core.delta import (
     CurrentRows,
     adopt_legacy_fingerprints,
@@ -200,6 +201,15 @@ class _Submitter:
                 result.adopted.append(adopted)
                 result.batch_ids.append(adopted)
                 return
+            grace = dt.timedelta(seconds=self.options.resend_after_seconds)
+            if row.submitted_at is not None and utcnow() - row.submitted_at < grace:
+                self.log.info(
+                    f"Chunk {index} of partition {self.partition_key!r}: its POST of {row.submitted_at:%H:%M:%S} "
+                    "got no answer and no batch of it is listed yet; the API may still be handling it, so it "
+                    f"is sent again only {grace.total_seconds():.0f} s after its intent"
+                )
+                result.awaiting_proof.append(index)
+                return
         attempt = row.attempt + (1 if row.status == ERROR else 0)
         if row.status == ERROR and attempt > self.options.max_attempts:
             message = f"batch {row.batch_id} ended in error {row.attempt} time(s); giving up on chunk {index}"
@@ -248,7 +258,7 @@ class _Submitter:
             max_in_flight=options.max_in_flight,
             fresh_for=dt.timedelta(seconds=options.resume_after_seconds),
             credit_bucket=options.credit_bucket,
-            credit_window=dt.timedelta(seconds=options.credit_bucket / options.credit_refill_per_second),
+            credit_refill_per_second=options.credit_refill_per_second,
         )
         partition_key, content_hash, index = key
         deadline = time.monotonic() + options.slot_timeout

@@ -6,6 +6,7 @@ id never recorded) with the real steps against the sandbox over HTTP, then runs 
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -162,7 +163,11 @@ def test_a_resubmission_that_meets_a_500_is_not_stranded(instant: SandboxServer,
     [row] = ledger.pending("A")
     assert (row.status, row.attempt, row.batch_id) == (SUBMITTING, 2, None)
     assert errored in ledger.known_batch_ids()  # the errored batch stays in the history
-    again = submit_partition(client, ledger, a, partition_key="A", options=OPTIONS)
+    # The API may have taken the POST before its 500: within resend_after_seconds nothing is sent again.
+    waiting = submit_partition(client, ledger, a, partition_key="A", options=OPTIONS)
+    assert waiting.awaiting_proof == [row.chunk_index] and waiting.submitted == []
+    later = replace(OPTIONS, resend_after_seconds=0)  # no batch of it appeared in that time
+    again = submit_partition(client, ledger, a, partition_key="A", options=later)
     assert again.adopted == [] and len(again.submitted) == 1 and again.submitted[0] != errored
     assert _batch_count(client) == 2  # the errored one and its replacement: nothing else
 

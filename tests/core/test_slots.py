@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from ntropy_dagster.client import NtropyClient, RetryPolicy
-from ntropy_dagster.core.ledger import PROCESSING, SlotLimits, SubmissionLedger
+from ntropy_dagster.core.ledger import PROCESSING, SlotLimits, SubmissionLedger, credits_left
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.submission import submit_partition
 from ntropy_dagster.core.validation import validate_transactions
@@ -25,11 +26,12 @@ from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.sandbox import RealisticLimits, SandboxConfig, run_sandbox
 from tests.warehouse.conftest import DIALECTS, url_for
 
+NO_SLACK = dt.timedelta(0)
 LIMITS = SlotLimits(
     max_in_flight=2,
     fresh_for=dt.timedelta(minutes=10),
     credit_bucket=1_000_000,
-    credit_window=dt.timedelta(seconds=100),
+    credit_refill_per_second=1_000_000.0,
 )
 
 
@@ -71,29 +73,52 @@ def test_fresh_intents_and_processing_batches_hold_slots_stale_intents_do_not(wa
     ledger.record_batch(("p", "h", 1), batch_id="b1", status=PROCESSING, progress=0, total=1)
     assert claim(ledger, 3) is not None  # chunk 1 processing, chunk 2 submitting
     # An intent older than fresh_for belongs to a dead run: it holds no slot.
-    later = SlotLimits(LIMITS.max_in_flight, dt.timedelta(0), LIMITS.credit_bucket, LIMITS.credit_window)
+    later = replace(LIMITS, fresh_for=dt.timedelta(0))
     assert claim(ledger, 3, limits=later) is None
     assert {r.chunk_index for r in ledger.with_status(["submitting"])} == {2, 3}
 
 
 def test_the_credit_bucket_paces_chunks(warehouse: Warehouse) -> None:
     ledger = SubmissionLedger(warehouse)
-    limits = SlotLimits(10, dt.timedelta(minutes=10), credit_bucket=10, credit_window=dt.timedelta(seconds=1))
-    assert claim(ledger, 0, size=6, limits=limits) is None
+    limits = replace(
+        LIMITS, max_in_flight=10, credit_bucket=10, credit_refill_per_second=10.0, credit_slack=NO_SLACK
+    )
+    assert claim(ledger, 0, size=6, limits=limits) is None  # an idle bucket is full
     refused = claim(ledger, 1, size=6, limits=limits)
-    assert (
-        refused is not None
-        and "6 credits spent in the last 1 s; 6 more would exceed the bucket of 10" in refused
-    )
+    assert refused is not None and "credits left in the bucket of 10" in refused and "needs 6" in refused
     assert claim(ledger, 2, size=4, limits=limits) is None  # what is left fits
-    time.sleep(1.1)  # the window passed: the bucket refilled
+    time.sleep(1.1)  # refilled
     assert claim(ledger, 1, size=6, limits=limits) is None
-    # A chunk bigger than the bucket goes alone rather than never.
-    big = SlotLimits(
-        10, dt.timedelta(minutes=10), credit_bucket=3, credit_window=dt.timedelta(milliseconds=1)
-    )
+    # A chunk bigger than the bucket goes once the bucket is full rather than never.
+    big = replace(limits, credit_bucket=3, credit_refill_per_second=3000.0)
     time.sleep(0.01)
     assert claim(ledger, 3, size=5, limits=big) is None
+
+
+def _at(seconds: float) -> dt.datetime:
+    return dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=seconds)
+
+
+def test_the_bucket_estimate_tracks_sustained_load_and_idles_back_to_full() -> None:
+    def left(spent: list[tuple[float, int]], at: float) -> float:
+        return credits_left(
+            [(_at(t), n) for t, n in spent],
+            _at(at),
+            bucket=100_000,
+            refill_per_second=1_000.0,
+            horizon=dt.timedelta(seconds=1_000),
+        )
+
+    assert left([], 0) == 100_000  # nothing in the horizon: full
+    burst = [(0.0, 24_960)] * 4
+    assert left(burst, 0) == 100_000 - 4 * 24_960
+    assert left(burst, 30) == 100_000 - 4 * 24_960 + 30_000
+    # An hour of batches at the refill rate: replayed from empty at the horizon, each batch spends what
+    # the last 25 s refilled (a lower bound: the pace stays the refill rate, never above it).
+    sustained = [(float(t), 25_000) for t in range(0, 3_600, 25)]
+    assert left(sustained, 3_575) == 0
+    assert left(sustained, 3_600) == 25_000
+    assert left(sustained, 3_600 + 200) == 100_000  # idle long enough: full again
 
 
 def _claim_in_process(url: str, schema: str | None, index: int, start_at: float, out: Any) -> None:

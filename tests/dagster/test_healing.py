@@ -20,7 +20,9 @@ def test_a_503_that_outlives_the_client_retries_heals_through_the_step_retry(
     fresh_sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance
 ) -> None:
     raw = history(1, per_day=12, holders=2, prefix="heal-")
-    options = PipelineOptions(step_retry_delay_seconds=0.2)
+    # A POST that met a 503 is sent again at once (by default only after resend_after_seconds, in case
+    # the API took it after all; the sandbox's 503 burst never does).
+    options = PipelineOptions(step_retry_delay_seconds=0.2, resend_after_seconds=0)
     defs, pipeline, wh = make_defs(raw, fresh_sandbox, f"sqlite:///{tmp_path / 'wh.db'}", options=options)
     keys = pipeline.keys
     run_selection(defs, instance, [keys.raw, keys.account_holders])

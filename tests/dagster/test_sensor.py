@@ -236,7 +236,7 @@ def test_a_chunk_left_submitting_is_resumed_by_the_sensor_and_then_enriched(
 ) -> None:
     # A run died between writing its intent and its POST: nothing is in flight, nothing is ready.
     raw = history(1, per_day=12, holders=2, prefix="resume-")
-    options = PipelineOptions(resume_after_seconds=1.0)
+    options = PipelineOptions(resume_after_seconds=1.0, resend_after_seconds=1.0)
     defs, pipeline, wh = make_defs(raw, sandbox, f"sqlite:///{tmp_path / 'wh.db'}", options=options)
     run_selection(defs, instance, [pipeline.keys.raw, pipeline.keys.account_holders, pipeline.keys.batches])
     ledger = SubmissionLedger(wh.get_warehouse())

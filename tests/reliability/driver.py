@@ -50,7 +50,7 @@ from ntropy_dagster.dagster.assets import steps as dagster_steps
 #: Kill points: name -> (owner, attribute) pairs wrapped together (one call counter for all of them).
 KILL_POINTS: dict[str, list[tuple[Any, str]]] = {
     "rejections.write": [(dagster_steps, "write_rejected"), (core_rejected, "write_rejected")],
-    "ledger.record_intent": [(SubmissionLedger, "record_intent")],
+    "ledger.claim_slot": [(SubmissionLedger, "claim_slot")],
     "ledger.record_batch": [(SubmissionLedger, "record_batch")],
     "ledger.update_status": [(SubmissionLedger, "update_status")],
     "ledger.mark_enriched": [(SubmissionLedger, "mark_enriched")],
@@ -118,6 +118,7 @@ def options_of(spec: dict[str, Any]) -> PipelineOptions:
         step_max_retries=spec.get("step_max_retries", 0),
         step_retry_delay_seconds=spec.get("step_retry_delay_seconds", 0.0),
         resume_after_seconds=spec.get("resume_after_seconds", 600.0),
+        resend_after_seconds=spec.get("resend_after_seconds", 0.0),
     )
 
 

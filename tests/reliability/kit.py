@@ -272,6 +272,9 @@ class Spec:
     step_max_retries: int = 0
     step_retry_delay_seconds: float = 0.0
     resume_after_seconds: float = 600.0
+    timeout: float = 30.0  # seconds per HTTP request: NtropyResource(timeout=...) in driver.resources_of
+    #: PipelineOptions.resend_after_seconds (120 s by default): 0 sends an unanswered chunk again at once.
+    resend_after_seconds: float = 0.0
 
     def payload(self, result_path: Path) -> dict[str, Any]:
         out = asdict(self)

@@ -38,8 +38,8 @@ ENRICHED = "enriched_transactions"
 #: The boundaries of a blocking run, in the order the run crosses them.
 BLOCKING_KILLS = [
     pytest.param(KillPoint("rejections.write"), id="after-rejections-written"),
-    pytest.param(KillPoint("ledger.record_intent"), id="after-first-intent-before-post"),
-    pytest.param(KillPoint("ledger.record_intent", call=2), id="after-second-intent-before-post"),
+    pytest.param(KillPoint("ledger.claim_slot"), id="after-first-intent-before-post"),
+    pytest.param(KillPoint("ledger.claim_slot", call=2), id="after-second-intent-before-post"),
     pytest.param(KillPoint("client.batches.create"), id="after-first-post-before-batch-id"),
     pytest.param(KillPoint("client.batches.create", call=3), id="after-last-post-before-batch-id"),
     pytest.param(KillPoint("ledger.record_batch", call=2), id="after-batch-id-recorded"),

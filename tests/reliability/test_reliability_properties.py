@@ -57,8 +57,8 @@ ENRICHED = "enriched_transactions"
 #: Where a run may be killed; None (no kill) is drawn as often as all of them together.
 KILLS: list[KillPoint | None] = [
     KillPoint("rejections.write"),
-    KillPoint("ledger.record_intent"),
-    KillPoint("ledger.record_intent", call=2),
+    KillPoint("ledger.claim_slot"),
+    KillPoint("ledger.claim_slot", call=2),
     KillPoint("client.batches.create"),
     KillPoint("client.batches.create", call=2),
     KillPoint("ledger.record_batch"),

@@ -91,7 +91,7 @@ def _drive(
 @pytest.mark.parametrize(
     "kill",
     [
-        pytest.param(KillPoint("ledger.record_intent", call=2), id="after-intent-before-post"),
+        pytest.param(KillPoint("ledger.claim_slot", call=2), id="after-intent-before-post"),
         pytest.param(KillPoint("client.batches.create", call=2), id="after-post-before-batch-id"),
         pytest.param(KillPoint("ledger.record_batch", call=3), id="after-last-batch-id"),
     ],
