@@ -1,11 +1,15 @@
 """Helpers shared by the scale benchmarks: a sandbox in a process of its own, measured child processes,
-ranges, and the self-time table of a py-spy profile."""
+ranges, and the self-time table of a py-spy profile.
+
+Importing it puts the repository on ``sys.path``: ``example_project`` (whose ``dagster_dev`` module
+starts the sandbox and ``dagster dev``) is not an installed package, and a benchmark runs as a script
+(``python benchmarks/<name>.py``, with only ``benchmarks/`` on the path).
+"""
 
 from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,78 +19,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+REPOSITORY = str(Path(__file__).resolve().parents[1])
+if REPOSITORY not in sys.path:
+    sys.path.append(REPOSITORY)
 
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class SandboxProcess:
-    """A sandbox served by ``python -m ntropy_dagster.sandbox`` in a process of its own."""
-
-    process: subprocess.Popen[bytes]
-    base_url: str
-    api_key: str
-
-    def client(self, timeout: float = 60.0) -> httpx.Client:
-        """An httpx client of the sandbox's key."""
-        return httpx.Client(base_url=self.base_url, headers={"X-Api-Key": self.api_key}, timeout=timeout)
+from example_project.dagster_dev import Sandbox, start_sandbox  # noqa: E402
 
 
 @contextmanager
-def sandbox_process(workdir: Path, api_key: str, *extra_args: str) -> Iterator[SandboxProcess]:
-    """Start a sandbox (state in ``workdir/sandbox.db``, log in ``workdir/sandbox.log``); stop it at exit.
+def sandbox_process(workdir: Path, api_key: str, *extra_args: str) -> Iterator[Sandbox]:
+    """Start a sandbox (state in ``workdir/sandbox.db``, log in ``workdir/sandbox.log``, no webhooks);
+    stop it at exit.
 
     ``extra_args`` are command-line options (``--instant``, ``--realistic-limits``, ...).
     """
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "ntropy_dagster.sandbox",
-        "--port",
-        str(port),
-        "--api-key",
-        api_key,
-        "--db",
-        str(workdir / "sandbox.db"),
-        "--no-webhooks",
-        "--log-level",
-        "warning",
-        *extra_args,
-    ]
-    with open(workdir / "sandbox.log", "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(process, base_url)
-        yield SandboxProcess(process, base_url, api_key)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], base_url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the sandbox exited with status {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/_sandbox/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError("the sandbox did not answer its health check in time")
+    with start_sandbox(
+        api_key, workdir / "sandbox.db", workdir / "sandbox.log", "--no-webhooks", *extra_args
+    ) as sandbox:
+        yield sandbox
 
 
 @dataclass
@@ -125,7 +75,6 @@ def load_average() -> str:
     return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
 
 
-REPOSITORY = str(Path(__file__).resolve().parents[1])
 _SITE = re.compile(r"^.*/(site-packages|lib/python3\.\d+)/")
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 

@@ -36,26 +36,22 @@ Usage::
 """
 
 import argparse
-import contextlib
 import datetime as dt
 import json
-import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import httpx
 import yaml
-from bench_support import SandboxProcess, free_port, load_average, sandbox_process
+from bench_support import load_average, sandbox_process  # also puts the repository on sys.path
 from dagster._core.instance.ref import InstanceRef
 
+from example_project.dagster_dev import DagsterDev, Sandbox
 from ntropy_dagster.sandbox import RealisticLimits
 from ntropy_dagster.sandbox.limits import api_bound_minimum, best_split_minimum, full_batches
 
@@ -110,21 +106,6 @@ defs = build_ntropy_definitions(
 )
 '''
 
-BACKFILL = """
-mutation($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message stack }
-    ... on Error { message }
-  }
-}
-"""
-LOCATION = """
-{ workspaceOrError { __typename ... on Workspace { locationEntries {
-    name locationOrLoadError { __typename ... on PythonError { message } } } } } }
-"""
-
 
 def instance_yaml(max_runs: int | None) -> str:
     """``example_project/dagster.yaml`` on SQLite storage (its ``storage`` section dropped)."""
@@ -136,97 +117,12 @@ def instance_yaml(max_runs: int | None) -> str:
     return text
 
 
-class DagsterDev:
-    """``dagster dev`` in a process group of its own, with its GraphQL endpoint."""
-
-    def __init__(self, workdir: Path, env: dict[str, str], instance_config: str) -> None:
-        self.home = workdir / "dagster_home"
-        self.home.mkdir()
-        (self.home / "dagster.yaml").write_text(instance_config)
-        self.url = f"http://127.0.0.1:{free_port()}"
-        port = self.url.rsplit(":", 1)[1]
-        environment = {**os.environ, **env, "DAGSTER_HOME": str(self.home), "PYTHONPATH": str(REPO_ROOT)}
-        environment.pop("DAGSTER_IS_DEV_CLI", None)
-        self.log = workdir / "dagster_dev.log"
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "dagster", "dev", "-f", str(workdir / "project.py"), "-p", port],
-                cwd=workdir,
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One GraphQL request's ``data`` (errors raise)."""
-        response = httpx.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=60
-        )
-        response.raise_for_status()
-        body = response.json()
-        if body.get("errors"):
-            raise RuntimeError(f"GraphQL errors: {body['errors']}")
-        data: dict[str, Any] = body["data"]
-        return data
-
-    def wait_loaded(self, timeout: float = 300) -> None:
-        """Until the code location is loaded (raises on a load error or if dagster dev exits)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dagster dev exited:\n{self.log.read_text(errors='replace')[-4000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                entries = self.graphql(LOCATION)["workspaceOrError"]["locationEntries"]
-                states = [e["locationOrLoadError"] for e in entries if e["locationOrLoadError"]]
-                if any(s["__typename"] == "PythonError" for s in states):
-                    raise RuntimeError(f"the code location failed to load: {states}")
-                if states and all(s["__typename"] == "RepositoryLocation" for s in states):
-                    return
-            time.sleep(1)
-        raise TimeoutError("dagster dev did not load the code location in time")
-
-    def stop(self) -> None:
-        """SIGINT (as Ctrl-C), then kill whatever is left of its process group."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(30)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(10)
-
-
-@contextlib.contextmanager
-def dagster_dev(workdir: Path, env: dict[str, str], instance_config: str) -> Iterator[DagsterDev]:
-    """A started, loaded ``dagster dev``; stopped at exit."""
-    dev = DagsterDev(workdir, env, instance_config)
-    try:
-        dev.wait_loaded()
-        yield dev
-    finally:
-        dev.stop()
-
-
-def launch_backfill(dev: DagsterDev, partitions: Sequence[str], mode: str) -> str:
-    """One backfill of every partition (what a user clicks); its id."""
+def backfill_selection(mode: str) -> list[str]:
+    """What the backfill materializes: raw, account holders and batches (sensor mode: the batch sensor
+    requests the enrichment), or raw, account holders and the blocking enrichment step."""
     selection = ["raw_transactions", "ntropy_account_holders"]
     selection.append("ntropy_enriched_transactions" if mode == "blocking" else "ntropy_batches")
-    launched = dev.graphql(
-        BACKFILL,
-        {
-            "params": {
-                "partitionNames": list(partitions),
-                "assetSelection": [{"path": [name]} for name in selection],
-                "fromFailure": False,
-            }
-        },
-    )["launchPartitionBackfill"]
-    if launched["__typename"] != "LaunchBackfillSuccess":
-        raise RuntimeError(f"the backfill was not launched: {launched}")
-    return str(launched["backfillId"])
+    return selection
 
 
 def failed_runs(instance: dg.DagsterInstance) -> list[str]:
@@ -238,7 +134,7 @@ def failed_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 def wait_for_enrichment(
-    dev: DagsterDev, sandbox: SandboxProcess, partitions: Sequence[str], started: float, timeout: float
+    dev: DagsterDev, sandbox: Sandbox, partitions: Sequence[str], started: float, timeout: float
 ) -> tuple[float, list[str]]:
     """Until every partition of the enriched asset is materialized: (seconds since ``started``, failed runs)."""
     last_report = 0.0
@@ -258,7 +154,7 @@ def wait_for_enrichment(
             time.sleep(1)
 
 
-def progress(sandbox: SandboxProcess) -> str:
+def progress(sandbox: Sandbox) -> str:
     """One line of the sandbox's figures so far."""
     with sandbox.client() as http:
         stats = http.get("/_sandbox/stats").json()
@@ -269,7 +165,7 @@ def progress(sandbox: SandboxProcess) -> str:
     )
 
 
-def remote_batch_sizes(sandbox: SandboxProcess) -> list[int]:
+def remote_batch_sizes(sandbox: Sandbox) -> list[int]:
     """The size of every batch the sandbox holds, oldest first."""
     sizes: list[int] = []
     cursor = None
@@ -373,11 +269,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "BENCH_WAREHOUSE_URL": f"sqlite:///{workdir / 'warehouse.db'}",
                 "DAGSTER_DISABLE_TELEMETRY": "1",
             }
-            with dagster_dev(workdir, env, instance_yaml(args.max_runs)) as dev:
+            with DagsterDev.start(
+                ("-f", str(workdir / "project.py")),
+                home=workdir / "dagster_home",
+                log=workdir / "dagster_dev.log",
+                env=env,
+                instance_yaml=instance_yaml(args.max_runs),
+                cwd=workdir,
+            ) as dev:
+                dev.wait_loaded(300)
                 with sandbox.client() as http:
                     http.delete("/_sandbox/stats").raise_for_status()  # the window starts with the backfill
                 started, launched_at = time.monotonic(), time.time()
-                launch_backfill(dev, partitions, args.mode)
+                dev.launch_backfill(partitions, backfill_selection(args.mode))
                 total, failed = wait_for_enrichment(dev, sandbox, partitions, started, args.timeout)
                 with sandbox.client() as http:
                     stats = http.get("/_sandbox/stats").raise_for_status().json()

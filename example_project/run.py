@@ -23,28 +23,26 @@ Nothing here drives Dagster in-process: every run is launched by the daemon.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import httpx
 import pandas as pd
 import sqlalchemy as sa
 import yaml
 
+from example_project.dagster_dev import Child, DagsterDev, DagsterDevError, start_sandbox
+
 PROJECT_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PROJECT_DIR.parent
 SANDBOX_API_KEY = "demo-key"
 SANDBOX_RATE = 20_000  # transactions per second the sandbox enriches (its default is 2,000)
 RAW_PATH = ("raw_transactions", "ntropy_account_holders", "ntropy_batches")
@@ -65,66 +63,8 @@ LABELS = {
 UI_COMMAND = "dagster dev -m example_project.definitions"
 
 
-class ShowcaseError(RuntimeError):
+class ShowcaseError(DagsterDevError):
     """The showcase could not finish: a process died, a run failed or time ran out."""
-
-
-# ------------------------------------------------------------------------------------------ child processes
-
-
-@dataclass
-class Child:
-    """A process started in a session of its own, so that its whole group can be ended."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    stop_signal: signal.Signals
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log_tail(self, lines: int = 40) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def stop(self, grace: float = 20.0) -> None:
-        """Ask the process to stop, wait ``grace`` seconds, then kill whatever is left of its group."""
-        if self.alive():
-            with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(self.stop_signal)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(grace)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)  # the daemon, webserver, code server, run workers
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(10)
-
-
-def start_child(
-    name: str, args: list[str], log: Path, env: Mapping[str, str], stop_signal: signal.Signals
-) -> Child:
-    """Start ``args`` with its output in ``log``, in a new session (its own process group)."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            args,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=REPO_ROOT,
-            env=dict(env),
-            start_new_session=True,
-        )
-    return Child(name, process, log, stop_signal)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now, on the loopback interface."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def port_free(port: int) -> bool:
@@ -133,60 +73,12 @@ def port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def wait_for(check: Any, child: Child, timeout: float, what: str) -> None:
-    """Poll ``check()`` until it is true; fail if ``child`` exits or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not child.alive():
-            raise ShowcaseError(
-                f"{what}: {child.name} exited ({child.process.returncode})\n{child.log_tail()}"
-            )
-        with contextlib.suppress(httpx.HTTPError, KeyError, TypeError):
-            if check():
-                return
-        time.sleep(0.5)
-    raise ShowcaseError(f"{what}: not ready after {timeout:.0f} s\n{child.log_tail()}")
-
-
 def _raise_interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 # ------------------------------------------------------------------------------------------------- GraphQL
 
-
-@dataclass
-class Dagster:
-    """The GraphQL endpoint of the running ``dagster dev``."""
-
-    url: str
-    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=60))
-
-    def query(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Run one query or mutation; GraphQL errors raise :class:`ShowcaseError`."""
-        response = self.client.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables or {}}
-        )
-        response.raise_for_status()
-        body = response.json()
-        if body.get("errors"):
-            raise ShowcaseError(f"GraphQL error: {body['errors']}")
-        data: dict[str, Any] = body["data"]
-        return data
-
-
-LOCATION = """{ workspaceOrError { ... on Workspace { locationEntries { name
-    locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
-
-LAUNCH_BACKFILL = """
-mutation Launch($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message stack }
-    ... on Error { message }
-  }
-}"""
 
 PROGRESS = """
 query Progress($backfillId: String!) {
@@ -217,34 +109,6 @@ RUNS = """{ runsOrError { ... on Runs { results { status tags { key value } } } 
 
 CHECKS = """{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks {
     name executionForLatestMaterialization { status } } } } } }"""
-
-
-def location_loaded(dagster: Dagster) -> bool:
-    """True once the code location loaded; a load error raises with its message."""
-    entries = dagster.query(LOCATION)["workspaceOrError"]["locationEntries"]
-    states = [e["locationOrLoadError"] for e in entries if e["locationOrLoadError"]]
-    errors = [s["message"] for s in states if s["__typename"] == "PythonError"]
-    if errors:
-        raise ShowcaseError(f"the code location failed to load:\n{errors[0]}")
-    return bool(states) and all(s["__typename"] == "RepositoryLocation" for s in states)
-
-
-def launch_backfill(dagster: Dagster, partitions: Sequence[str]) -> str:
-    """One backfill of the raw path over every partition; returns its id."""
-    result = dagster.query(
-        LAUNCH_BACKFILL,
-        {
-            "params": {
-                "partitionNames": list(partitions),
-                "assetSelection": [{"path": [name]} for name in RAW_PATH],
-                "fromFailure": False,
-                "title": "showcase: raw transactions of 2025",
-            }
-        },
-    )["launchPartitionBackfill"]
-    if result["__typename"] != "LaunchBackfillSuccess":
-        raise ShowcaseError(f"launchPartitionBackfill: {result.get('message')}")
-    return str(result["backfillId"])
 
 
 @dataclass
@@ -285,9 +149,9 @@ class Progress:
         )
 
 
-def read_progress(dagster: Dagster, backfill_id: str, expected: Mapping[str, int]) -> Progress:
+def read_progress(dagster: DagsterDev, backfill_id: str, expected: Mapping[str, int]) -> Progress:
     """Query the instance once through GraphQL."""
-    data = dagster.query(PROGRESS, {"backfillId": backfill_id})
+    data = dagster.graphql(PROGRESS, {"backfillId": backfill_id})
     assets: dict[str, tuple[int, int]] = {}
     latest: dict[str, float] = {}
     for node in data["assetNodes"]:
@@ -310,11 +174,11 @@ def read_progress(dagster: Dagster, backfill_id: str, expected: Mapping[str, int
     )
 
 
-def failure_report(dagster: Dagster, run_ids: list[str]) -> str:
+def failure_report(dagster: DagsterDev, run_ids: list[str]) -> str:
     """The step errors of failed runs, for the error message."""
     lines = []
     for run_id in run_ids[:3]:
-        events = dagster.query(FAILURE_EVENTS, {"runId": run_id})["logsForRun"].get("events", [])
+        events = dagster.graphql(FAILURE_EVENTS, {"runId": run_id})["logsForRun"].get("events", [])
         errors = [
             f"  {e.get('stepKey') or 'run'}: {_error_text(e)}"
             for e in events
@@ -333,7 +197,7 @@ def _error_text(event: Mapping[str, Any]) -> str:
 
 
 def watch(
-    dagster: Dagster,
+    dagster: DagsterDev,
     backfill_id: str,
     expected: Mapping[str, int],
     children: list[Child],
@@ -348,7 +212,7 @@ def watch(
     while True:
         for child in children:
             if not child.alive():
-                raise ShowcaseError(f"{child.name} exited ({child.process.returncode})\n{child.log_tail()}")
+                raise ShowcaseError(child.exited())
         progress = read_progress(dagster, backfill_id, expected)
         elapsed = time.monotonic() - started
         line = progress.line(elapsed)
@@ -443,7 +307,7 @@ GROUP_EXAMPLES = (
 INCOME_EXAMPLES = ("salary", "benefits", "pension", "transfers", "other")
 
 
-def summary(url: str, schema: str | None, dagster: Dagster, elapsed: float, data_dir: Path) -> str:
+def summary(url: str, schema: str | None, dagster: DagsterDev, elapsed: float, data_dir: Path) -> str:
     """The showcase's results, read from the warehouse (runs and checks from Dagster's GraphQL API)."""
     prefix = f"{schema}." if schema else ""
     names = ("enriched_transactions", "rejected_transactions", "recurring_groups", "income_sources",
@@ -542,7 +406,7 @@ def summary(url: str, schema: str | None, dagster: Dagster, elapsed: float, data
     statements["reconciled"] = statements["reconciled"].map(lambda v: "yes" if v else "NO")
     examples["active"] = examples["active"].map(lambda v: "yes" if v else "no")
 
-    runs = dagster.query(RUNS)["runsOrError"]["results"]
+    runs = dagster.graphql(RUNS)["runsOrError"]["results"]
     launched: dict[str, int] = {}
     for run in runs:
         tags = {tag["key"]: tag["value"] for tag in run["tags"]}
@@ -550,7 +414,7 @@ def summary(url: str, schema: str | None, dagster: Dagster, elapsed: float, data
         launched[source] = launched.get(source, 0) + 1
     failed = sum(1 for r in runs if r["status"] != "SUCCESS")
     checks: dict[str, list[str]] = {}
-    for node in dagster.query(CHECKS)["assetNodes"]:
+    for node in dagster.graphql(CHECKS)["assetNodes"]:
         for check in (node["assetChecksOrError"] or {}).get("checks", []):
             status = (check["executionForLatestMaterialization"] or {}).get("status") or "NOT_EVALUATED"
             checks.setdefault(status, []).append(f"{'/'.join(node['assetKey']['path'])}:{check['name']}")
@@ -652,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _run(args, data_dir, children, started)
         return 0
-    except ShowcaseError as exc:
+    except DagsterDevError as exc:  # ShowcaseError and the processes' and GraphQL's errors
         print(f"\nFAILED: {exc}", file=sys.stderr, flush=True)
         print(f"Process logs: {data_dir / 'logs'}", file=sys.stderr)
         return 1
@@ -671,15 +535,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, data_dir: Path, children: list[Child], started: float) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_IS_DEV_CLI"}
-    if env.get("NTROPY_API_KEY"):
+    if os.environ.get("NTROPY_API_KEY"):
         print("note: NTROPY_API_KEY is set, but the showcase always runs on the offline sandbox; "
               f"to use the real API, run `{UI_COMMAND}` (see the README)")  # fmt: skip
     reset_data(data_dir)
-    env.update(
-        EXAMPLE_DATA_DIR=str(data_dir),
-        PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p),
-    )
+    env = {"EXAMPLE_DATA_DIR": str(data_dir)}  # on top of this environment, for every process started
     os.environ["EXAMPLE_DATA_DIR"] = str(data_dir)  # read by example_project.definitions, imported below
 
     from example_project import definitions  # the statements are written here when missing
@@ -699,45 +559,30 @@ def _run(args: argparse.Namespace, data_dir: Path, children: list[Child], starte
         flush=True,
     )
 
-    sandbox_port = free_port()
-    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    sandbox = start_child(
-        "the Ntropy sandbox",
-        [sys.executable, "-m", "ntropy_dagster.sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port),
-         "--api-key", SANDBOX_API_KEY, "--db", str(data_dir / "sandbox.db"), "--rate", str(SANDBOX_RATE),
-         "--statement-delay", "1", "--log-level", "warning"],
+    sandbox = start_sandbox(
+        SANDBOX_API_KEY,
+        data_dir / "sandbox.db",
         data_dir / "logs" / "sandbox.log",
-        env,
-        signal.SIGTERM,
-    )  # fmt: skip
-    children.append(sandbox)
-    wait_for(
-        lambda: httpx.get(f"{sandbox_url}/_sandbox/health", timeout=2).status_code == 200,
-        sandbox,
-        60,
-        "sandbox",
+        *("--rate", str(SANDBOX_RATE), "--statement-delay", "1"),
+        env=env,
     )
-    print(f"Ntropy sandbox: {sandbox_url} (key {SANDBOX_API_KEY})", flush=True)
+    children.append(sandbox.child)
+    print(f"Ntropy sandbox: {sandbox.base_url} (key {SANDBOX_API_KEY})", flush=True)
 
-    home = data_dir / "dagster_home"
-    home.mkdir(parents=True)
-    (home / "dagster.yaml").write_text(instance_yaml(args.max_concurrent_runs))
-    port = args.port or (3000 if args.ui and port_free(3000) else free_port())
-    env.update(DAGSTER_HOME=str(home), NTROPY_API_KEY=SANDBOX_API_KEY, NTROPY_BASE_URL=sandbox_url)
-    dev = start_child(
-        "dagster dev",
-        [sys.executable, "-m", "dagster", "dev", "-m", "example_project.definitions", "-h", "127.0.0.1",
-         "-p", str(port)],
-        data_dir / "logs" / "dagster.log",
-        env,
-        signal.SIGINT,
-    )  # fmt: skip
-    children.append(dev)
-    dagster = Dagster(f"http://127.0.0.1:{port}")
-    print(f"dagster dev (webserver + daemon): {dagster.url}, DAGSTER_HOME={home}", flush=True)
-    wait_for(lambda: location_loaded(dagster), dev, 300, "dagster dev")
+    port = args.port or (3000 if args.ui and port_free(3000) else None)
+    dagster = DagsterDev.start(
+        ("-m", "example_project.definitions"),
+        home=data_dir / "dagster_home",
+        log=data_dir / "logs" / "dagster.log",
+        env={**env, "NTROPY_API_KEY": SANDBOX_API_KEY, "NTROPY_BASE_URL": sandbox.base_url},
+        instance_yaml=instance_yaml(args.max_concurrent_runs),
+        port=port,
+    )
+    children.append(dagster.child)
+    print(f"dagster dev (webserver + daemon): {dagster.url}, DAGSTER_HOME={dagster.home}", flush=True)
+    dagster.wait_loaded(300)
 
-    backfill_id = launch_backfill(dagster, partitions)
+    backfill_id = dagster.launch_backfill(partitions, RAW_PATH, title="showcase: raw transactions of 2025")
     print(
         f"Backfill {backfill_id} launched through GraphQL: {', '.join(RAW_PATH)} x {len(partitions)} partitions; "
         "from here on the daemon alone runs everything (sensors, automation)",

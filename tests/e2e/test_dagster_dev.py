@@ -21,14 +21,17 @@ import pytest
 import sqlalchemy as sa
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES, DagsterRunStatus, RunsFilter
+from dagster._core.storage.dagster_run import (
+    IN_PROGRESS_RUN_STATUSES,
+    DagsterRun,
+    DagsterRunStatus,
+    RunsFilter,
+)
 from dagster._core.storage.event_log.base import AssetRecordsFilter
 
-from tests.e2e.conftest import DagsterDev, Sandbox
+from example_project.dagster_dev import DagsterDev, Sandbox
 
-PROJECT = '''
-"""A project as the README writes it: a monthly raw asset and the pipeline's one-call definitions."""
-
+RAW_PROJECT = """
 import os
 
 import dagster as dg
@@ -47,7 +50,11 @@ def raw_transactions(context: dg.AssetExecutionContext) -> pd.DataFrame:
     return pd.concat(
         [synthetic_transactions(day.date(), n=8, account_holders=4) for day in days], ignore_index=True
     )
-
+"""
+"""The imports, the monthly partitions and the raw asset of the e2e projects (their ``defs`` follow)."""
+PROJECT = f'''
+"""A project as the README writes it: a monthly raw asset and the pipeline's one-call definitions."""
+{RAW_PROJECT}
 
 defs = dg.Definitions.merge(
     build_ntropy_definitions(
@@ -58,18 +65,21 @@ defs = dg.Definitions.merge(
     dg.Definitions(executor=dg.in_process_executor),  # one process per run: quicker on 2 cores
 )
 '''
-
-BACKFILL = """
-mutation($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message stack }
-    ... on Error { message }
-  }
-}
-"""
+SUBMIT = ["raw_transactions", "ntropy_account_holders", "ntropy_batches"]
+"""What the one backfill materializes; the sensors and the marts' automation do the rest."""
 DEADLINE_SECONDS = 360
+
+
+def write_project(
+    tmp_path: Path, text: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Any]:
+    """The project written to ``e2e_project.py`` and imported in the test process too (for its keys and
+    checks), under ``env`` as dagster dev will load it: (its file, its module)."""
+    path = tmp_path / "e2e_project.py"
+    path.write_text(text)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return path, load_project(path)
 
 
 def load_project(path: Path) -> Any:
@@ -125,6 +135,60 @@ def failed_runs(instance: dg.DagsterInstance) -> str:
     return "\n".join(messages)
 
 
+def wait_until_done(instance: dg.DagsterInstance, dev: DagsterDev, graph: Any, partitions: set[str]) -> None:
+    """Until nothing is :func:`pending` (at most ``DEADLINE_SECONDS``); a failed run fails at once."""
+    todo: list[str] = []
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        todo = pending(instance, graph, partitions)
+        if not todo:
+            break
+        assert not failed_runs(instance), f"{failed_runs(instance)}\n{dev.log_tail()}"
+        time.sleep(3)
+    assert not todo, f"after {DEADLINE_SECONDS}s: {todo}\n{failed_runs(instance)}\n{dev.log_tail()}"
+
+
+def assert_the_daemon_did_the_rest(instance: dg.DagsterInstance, graph: Any) -> list[DagsterRun]:
+    """Every run succeeded and came from the test's one backfill, the batch sensor or the marts' automation
+    sensor; every check's latest evaluation succeeded. Returns the runs."""
+    runs = list(instance.get_runs())
+    launched_by: dict[str, set[str]] = {}
+    for run in runs:
+        assert run.status == DagsterRunStatus.SUCCESS, run.run_id
+        source = "backfill" if run.tags.get("dagster/backfill") else run.tags.get("dagster/sensor_name", "?")
+        launched_by.setdefault(source, set()).update(k.to_user_string() for k in run.asset_selection or ())
+    assert launched_by == {
+        "backfill": set(SUBMIT),
+        "ntropy_batch_sensor": {"ntropy_enriched_transactions"},
+        "ntropy_marts_automation_sensor": {"ntropy_recurring_groups", "ntropy_income"},
+    }
+    for check in graph.asset_check_keys:
+        [latest] = instance.event_log_storage.get_asset_check_execution_history(check, limit=1)
+        assert latest.status == AssetCheckExecutionRecordStatus.SUCCEEDED, check
+    return runs
+
+
+def assert_warehouse(project: Any, partitions: set[str], url: str, prefix: str = "") -> None:
+    """The warehouse's tables (``prefix``: a quoted schema and a dot) hold every raw row enriched, every
+    batch completed, each holder's Netflix subscription as a monthly group, and salaries as income."""
+    raw = pd.concat(
+        [project.raw_transactions(dg.build_asset_context(partition_key=p)) for p in sorted(partitions)]
+    )
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        enriched, groups, income, batches = (
+            pd.read_sql(f"select * from {prefix}ntropy_{table}", conn)
+            for table in ("enriched_transactions", "recurring_groups", "income_sources", "batches")
+        )
+    engine.dispose()
+    assert len(enriched) == len(raw) and set(enriched["transaction_id"]) == set(raw["id"])
+    assert set(batches["status"]) == {"completed"} and batches["enriched_at"].notna().all()
+    netflix = groups[groups["counterparty_name"] == "Netflix"]
+    assert set(netflix["account_holder_id"]) == set(raw["account_holder_id"])  # every holder subscribes
+    assert set(netflix["periodicity"]) == {"monthly"}
+    assert "salary" in set(income["source_type"])
+
+
 @pytest.mark.slow
 def test_one_backfill_and_the_daemon_alone_bring_every_asset_up_to_date(
     tmp_path: Path,
@@ -139,72 +203,14 @@ def test_one_backfill_and_the_daemon_alone_bring_every_asset_up_to_date(
         "NTROPY_BASE_URL": sandbox_process.base_url,
         "E2E_WAREHOUSE_URL": warehouse_url,
     }
-    project_file = tmp_path / "e2e_project.py"
-    project_file.write_text(PROJECT)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    project = load_project(project_file)
+    project_file, project = write_project(tmp_path, PROJECT, env, monkeypatch)
     graph = project.defs.resolve_asset_graph()
     partitions = set(project.partitions.get_partition_keys())
 
     dev = dagster_dev(project_file, env)
-    submit = ["raw_transactions", "ntropy_account_holders", "ntropy_batches"]
-    launched = dev.graphql(
-        BACKFILL,
-        {
-            "params": {
-                "partitionNames": sorted(partitions),
-                "assetSelection": [{"path": [name]} for name in submit],
-                "fromFailure": False,
-            }
-        },
-    )["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", launched
-
-    todo: list[str] = []
+    dev.launch_backfill(sorted(partitions), SUBMIT)
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dev.home))) as instance:
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while time.monotonic() < deadline:
-            todo = pending(instance, graph, partitions)
-            if not todo:
-                break
-            assert not failed_runs(instance), f"{failed_runs(instance)}\n{dev.log_tail()}"
-            time.sleep(3)
-        assert not todo, f"after {DEADLINE_SECONDS}s: {todo}\n{failed_runs(instance)}\n{dev.log_tail()}"
-
-        # Who launched what: the test's one backfill, the batch sensor, the marts' automation sensor.
-        launched_by: dict[str, set[str]] = {}
-        for run in instance.get_runs():
-            assert run.status == DagsterRunStatus.SUCCESS, run.run_id
-            source = (
-                "backfill" if run.tags.get("dagster/backfill") else run.tags.get("dagster/sensor_name", "?")
-            )
-            launched_by.setdefault(source, set()).update(
-                k.to_user_string() for k in run.asset_selection or ()
-            )
-        assert launched_by == {
-            "backfill": set(submit),
-            "ntropy_batch_sensor": {"ntropy_enriched_transactions"},
-            "ntropy_marts_automation_sensor": {"ntropy_recurring_groups", "ntropy_income"},
-        }
-        for check in graph.asset_check_keys:
-            [latest] = instance.event_log_storage.get_asset_check_execution_history(check, limit=1)
-            assert latest.status == AssetCheckExecutionRecordStatus.SUCCEEDED, check
-
-    raw = pd.concat(
-        [project.raw_transactions(dg.build_asset_context(partition_key=p)) for p in sorted(partitions)]
-    )
-    engine = sa.create_engine(warehouse_url)
-    with engine.connect() as conn:
-        enriched = pd.read_sql("select * from ntropy_enriched_transactions", conn)
-        groups = pd.read_sql("select * from ntropy_recurring_groups", conn)
-        income = pd.read_sql("select * from ntropy_income_sources", conn)
-        batches = pd.read_sql("select * from ntropy_batches", conn)
-    engine.dispose()
-    assert len(enriched) == len(raw) and set(enriched["transaction_id"]) == set(raw["id"])
-    assert set(batches["status"]) == {"completed"} and batches["enriched_at"].notna().all()
-    netflix = groups[groups["counterparty_name"] == "Netflix"]
-    assert set(netflix["account_holder_id"]) == set(raw["account_holder_id"])  # every holder subscribes
-    assert set(netflix["periodicity"]) == {"monthly"}
-    assert "salary" in set(income["source_type"])
+        wait_until_done(instance, dev, graph, partitions)
+        assert_the_daemon_did_the_rest(instance, graph)
+    assert_warehouse(project, partitions, warehouse_url)
     print(f"dagster dev end to end: {time.monotonic() - started:.0f}s")

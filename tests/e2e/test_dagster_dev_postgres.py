@@ -17,17 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 import yaml
 from dagster._core.instance.ref import InstanceRef
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-from dagster._core.storage.dagster_run import DagsterRunStatus
 
+from example_project.dagster_dev import REPO_ROOT, DagsterDev, Sandbox
 from ntropy_dagster import NTROPY_POOL
 from tests.e2e import test_dagster_dev as first
-from tests.e2e.conftest import REPO_ROOT, DagsterDev, Sandbox
 
 PG_URL = os.environ.get("NTROPY_DAGSTER_TEST_PG_URL")
 POOL_LIMIT = 1
@@ -38,29 +35,9 @@ pytestmark = [
     pytest.mark.skipif(not PG_URL, reason="NTROPY_DAGSTER_TEST_PG_URL is not set (.ci/run starts a server)"),
 ]
 
-PROJECT = '''
+PROJECT = f'''
 """The README's project on a PostgreSQL warehouse schema, with Dagster's default (multiprocess) executor."""
-
-import itertools
-import os
-
-import dagster as dg
-import pandas as pd
-
-from ntropy_dagster import NtropyWarehouseResource, PipelineOptions, build_ntropy_definitions
-from ntropy_dagster.sandbox.synthetic import synthetic_transactions
-
-partitions = dg.MonthlyPartitionsDefinition(start_date="2025-01-01", end_date="2025-04-01")
-
-
-@dg.asset(partitions_def=partitions)
-def raw_transactions(context: dg.AssetExecutionContext) -> pd.DataFrame:
-    window = context.partition_time_window
-    days = pd.date_range(window.start.date(), window.end.date(), inclusive="left")
-    return pd.concat(
-        [synthetic_transactions(day.date(), n=8, account_holders=4) for day in days], ignore_index=True
-    )
-
+{first.RAW_PROJECT}
 
 defs = build_ntropy_definitions(
     raw_transactions,
@@ -180,11 +157,7 @@ def test_postgres_instance_multiprocess_runs_and_the_pool_limit_hold_under_the_d
         "E2E_WAREHOUSE_SCHEMA": warehouse_schema,
         "DAGSTER_POSTGRES_URL": postgres_database,
     }
-    project_file = tmp_path / "e2e_project.py"
-    project_file.write_text(PROJECT)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    project = first.load_project(project_file)
+    project_file, project = first.write_project(tmp_path, PROJECT, env, monkeypatch)
     graph = project.defs.resolve_asset_graph()
     partitions = set(project.partitions.get_partition_keys())
     assert len(partitions) >= 3
@@ -192,52 +165,12 @@ def test_postgres_instance_multiprocess_runs_and_the_pool_limit_hold_under_the_d
     assert {"ntropy_account_holders", "ntropy_batches", "ntropy_enriched_transactions"} <= steps, steps
 
     dev = dagster_dev(project_file, env, instance_yaml=instance_yaml())
-    submit = ["raw_transactions", "ntropy_account_holders", "ntropy_batches"]
-    launched = dev.graphql(
-        first.BACKFILL,
-        {
-            "params": {
-                "partitionNames": sorted(partitions),
-                "assetSelection": [{"path": [name]} for name in submit],
-                "fromFailure": False,
-            }
-        },
-    )["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", launched
-
-    todo: list[str] = []
+    dev.launch_backfill(sorted(partitions), first.SUBMIT)
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dev.home))) as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
-        deadline = time.monotonic() + first.DEADLINE_SECONDS
-        while time.monotonic() < deadline:
-            todo = first.pending(instance, graph, partitions)
-            if not todo:
-                break
-            assert not first.failed_runs(instance), f"{first.failed_runs(instance)}\n{dev.log_tail()}"
-            time.sleep(3)
-        assert not todo, (
-            f"after {first.DEADLINE_SECONDS}s: {todo}\n{first.failed_runs(instance)}\n{dev.log_tail()}"
-        )
-
-        runs = instance.get_runs()
-        launched_by: dict[str, set[str]] = {}
-        for run in runs:
-            assert run.status == DagsterRunStatus.SUCCESS, run.run_id
-            source = (
-                "backfill" if run.tags.get("dagster/backfill") else run.tags.get("dagster/sensor_name", "?")
-            )
-            launched_by.setdefault(source, set()).update(
-                k.to_user_string() for k in run.asset_selection or ()
-            )
-        assert launched_by == {
-            "backfill": set(submit),
-            "ntropy_batch_sensor": {"ntropy_enriched_transactions"},
-            "ntropy_marts_automation_sensor": {"ntropy_recurring_groups", "ntropy_income"},
-        }
-        for check in graph.asset_check_keys:
-            [latest] = instance.event_log_storage.get_asset_check_execution_history(check, limit=1)
-            assert latest.status == AssetCheckExecutionRecordStatus.SUCCEEDED, check
+        first.wait_until_done(instance, dev, graph, partitions)
+        runs = first.assert_the_daemon_did_the_rest(instance, graph)
 
         # Every step ran in a process of its own: the multiprocess executor, not the in-process one.
         for run in runs:
@@ -258,20 +191,5 @@ def test_postgres_instance_multiprocess_runs_and_the_pool_limit_hold_under_the_d
         assert len(backfill_runs) == len(partitions)
         assert run_windows_overlap(instance, backfill_runs)  # so the steps really competed for the slot
 
-    raw = pd.concat(
-        [project.raw_transactions(dg.build_asset_context(partition_key=p)) for p in sorted(partitions)]
-    )
-    engine = sa.create_engine(PG_URL)
-    with engine.connect() as conn:
-        enriched = pd.read_sql(f'select * from "{warehouse_schema}".ntropy_enriched_transactions', conn)
-        groups = pd.read_sql(f'select * from "{warehouse_schema}".ntropy_recurring_groups', conn)
-        income = pd.read_sql(f'select * from "{warehouse_schema}".ntropy_income_sources', conn)
-        batches = pd.read_sql(f'select * from "{warehouse_schema}".ntropy_batches', conn)
-    engine.dispose()
-    assert len(enriched) == len(raw) and set(enriched["transaction_id"]) == set(raw["id"])
-    assert set(batches["status"]) == {"completed"} and batches["enriched_at"].notna().all()
-    netflix = groups[groups["counterparty_name"] == "Netflix"]
-    assert set(netflix["account_holder_id"]) == set(raw["account_holder_id"])
-    assert set(netflix["periodicity"]) == {"monthly"}
-    assert "salary" in set(income["source_type"])
+    first.assert_warehouse(project, partitions, PG_URL, prefix=f'"{warehouse_schema}".')
     print(f"dagster dev on PostgreSQL end to end: {time.monotonic() - started:.0f}s")
