@@ -280,11 +280,15 @@ class _Submitter:
                 raise SlotTimeoutError(
                     f"no room for chunk {index} after {options.slot_timeout:.0f}s: {refused}"
                 )
-            in_flight = self.ledger.with_status([PROCESSING])
-            if in_flight:
-                summary = refresh_in_flight(self.client, self.ledger, rows=in_flight)
+            # Each batch is brought up to date by its own run (blocking mode) or by the batch sensor; a
+            # waiting run checks only the oldest one, so that ten waiting runs do not poll every batch
+            # (the API limits GET /v3/batches/{id} to 20 requests/s) and a batch whose run died is
+            # still seen to finish.
+            oldest = self.ledger.with_status([PROCESSING], limit=1)
+            if oldest:
+                summary = refresh_in_flight(self.client, self.ledger, rows=oldest)
                 if summary.completed or summary.errored:
-                    continue  # a slot may have freed: claim again at once
+                    continue  # a slot freed: claim again at once
             if not logged:
                 self.log.info(f"Chunk {index} of partition {partition_key!r} waits: {refused}")
                 logged = True

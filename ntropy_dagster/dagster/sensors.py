@@ -9,7 +9,8 @@ Each tick
    just those chunks, up to ``max_attempts``), and for chunks left ``submitting`` longer than
    ``resume_after_seconds`` (their run died, or an orphan batch awaits proof): the run adopts what is
    proven the chunk's own or submits it, so no chunk waits for a person;
-3. requests the ``enriched_transactions`` run of every partition whose latest submission finished.
+3. requests the ``enriched_transactions`` run of every partition whose latest submission finished,
+   ahead of queued runs in Dagster's run queue (``dagster/priority``).
 
 Run keys are deterministic (partition, content hash, chunk, attempt, batch ids), so overlapping ticks or a
 daemon restart never launch the same run twice, while a retry (a new attempt, new batch ids, the next
@@ -49,6 +50,11 @@ DEFAULT_TICK_BUDGET_SECONDS = PipelineOptions().tick_budget_seconds
 MAX_RUN_REQUESTS_PER_TICK = 100
 #: The tag that holds a request's key without its retry count: the runs launched for it are found by it.
 REQUEST_TAG = "ntropy/request"
+#: Dagster's run-queue priority tag (higher runs first). Enrichment runs go ahead of queued submission
+#: runs: their batches are paid for and finished, and storing them takes no API slot, while a queued
+#: backfill's submission runs would wait for slots with the run queue full.
+PRIORITY_TAG = "dagster/priority"
+ENRICHMENT_PRIORITY = "1"
 
 
 @dataclass(frozen=True)
@@ -260,7 +266,7 @@ def _enrichment_requests(
             f"{_digest(*ready.batch_ids, *ready.failed_batch_ids)}",
             asset_selection=[settings.keys.enriched],
             partition_key=_partition(ready.partition_key),
-            tags={"ntropy/content_hash": ready.content_hash},
+            tags={"ntropy/content_hash": ready.content_hash, PRIORITY_TAG: ENRICHMENT_PRIORITY},
         )
         if request is not None:
             requests.append(request)

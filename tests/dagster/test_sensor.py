@@ -307,6 +307,7 @@ def test_an_enrichment_run_that_ended_without_settling_its_partition_is_requeste
 
     [first] = tick(defs, instance).run_requests
     assert first.asset_selection == [pipeline.keys.enriched] and first.run_key.endswith(":0")
+    assert first.tags["dagster/priority"] == "1"  # ahead of queued submission runs in the run queue
     running = launch(first, dg.DagsterRunStatus.STARTED)
     assert tick(defs, instance).run_requests == []  # in progress: nothing more is requested
     instance.report_run_failed(running)
