@@ -33,6 +33,34 @@ class Fault:
 
 
 @dataclass
+class TokenBucket:
+    """A token bucket: at most ``capacity`` tokens, ``refill_per_second`` added as time passes (any clock,
+    as long as every call uses the same one). Full when created."""
+
+    capacity: float
+    refill_per_second: float
+    tokens: float
+    updated: float
+
+    @classmethod
+    def full(cls, capacity: float, refill_per_second: float, now: float) -> TokenBucket:
+        return cls(capacity, refill_per_second, capacity, now)
+
+    def refill(self, now: float) -> float:
+        """Add what time brought since the last call; the tokens there are now."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.refill_per_second)
+        self.updated = now
+        return self.tokens
+
+    def take(self, amount: float, now: float) -> float:
+        """Take ``amount`` tokens: 0.0 when taken, else the seconds until there would be enough."""
+        if self.refill(now) >= amount:
+            self.tokens -= amount
+            return 0.0
+        return (amount - self.tokens) / self.refill_per_second
+
+
+@dataclass
 class _Burst:
     status: int
     remaining: int
@@ -52,7 +80,7 @@ class FaultState:
         self._time_scale = time_scale
         self._enforce_limits = enforce_limits
         self._lock = threading.Lock()
-        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._bursts: list[_Burst] = []
         self.config = config
         self._rng = random.Random(config.seed)
@@ -123,13 +151,12 @@ class FaultState:
         if limit is None or limit <= 0:
             return None
         now = time.monotonic()
-        capacity = max(1.0, limit)
-        refill = limit * self._time_scale
-        tokens, last = self._buckets.get((api_key, endpoint), (capacity, now))
-        tokens = min(capacity, tokens + (now - last) * refill)
-        if tokens >= 1.0:
-            self._buckets[(api_key, endpoint)] = (tokens - 1.0, now)
+        capacity, refill = max(1.0, limit), limit * self._time_scale
+        bucket = self._buckets.get((api_key, endpoint))
+        if bucket is None:
+            bucket = self._buckets[(api_key, endpoint)] = TokenBucket.full(capacity, refill, now)
+        bucket.capacity, bucket.refill_per_second = capacity, refill  # the limits may have been changed
+        wait = bucket.take(1.0, now)
+        if not wait:
             return None
-        self._buckets[(api_key, endpoint)] = (tokens, now)
-        wait = math.ceil((1.0 - tokens) / refill)
-        return Fault(429, f"Rate limit exceeded for {endpoint}", max(1, wait), REASON_ENDPOINT)
+        return Fault(429, f"Rate limit exceeded for {endpoint}", max(1, math.ceil(wait)), REASON_ENDPOINT)

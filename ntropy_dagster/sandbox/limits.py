@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import RealisticLimits
-from .faults import REASON_CONCURRENCY, REASON_CREDITS, Fault
+from .faults import REASON_CONCURRENCY, REASON_CREDITS, Fault, TokenBucket
 from .lifecycle import iso, now_ts
 from .store import Store
 
@@ -70,12 +70,6 @@ class Admission:
     token: int
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
 class LimitState:
     """Enforces :class:`RealisticLimits` per API key and keeps the figures of ``GET /_sandbox/stats``."""
 
@@ -83,7 +77,7 @@ class LimitState:
         self.limits = limits
         self.store = store
         self._lock = threading.Lock()
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self._pending: dict[int, Admission] = {}
         self._tokens = itertools.count()
         self._credits_used: Counter[str] = Counter()
@@ -113,19 +107,17 @@ class LimitState:
                     wait,
                     REASON_CONCURRENCY,
                 )
-            bucket = self._refilled(api_key, now)
-            if bucket.tokens < transactions:
-                missing = transactions - bucket.tokens
-                wait = max(1, math.ceil(missing / self.limits.refill_rate))
+            bucket = self._bucket(api_key, now)
+            wait = bucket.take(transactions, now)
+            if wait:
                 return Fault(
                     429,
                     f"Rate limit exceeded: {transactions} enrichment credits needed, {int(bucket.tokens)} "
                     f"available (at most {self.limits.credit_capacity}, refilled at "
                     f"{self.limits.refill_rate:g}/s)",
-                    wait,
+                    max(1, math.ceil(wait)),
                     REASON_CREDITS,
                 )
-            bucket.tokens -= transactions
             self._credits_used[api_key] += transactions
             admission = Admission(api_key, transactions, now, next(self._tokens))
             self._pending[admission.token] = admission
@@ -140,13 +132,12 @@ class LimitState:
         """When an operation admitted as ``admission`` finishes (never before it was stored)."""
         return max(stored_at, admission.admitted_at + self.limits.processing_seconds(admission.transactions))
 
-    def _refilled(self, api_key: str, now: float) -> _Bucket:
+    def _bucket(self, api_key: str, now: float) -> TokenBucket:
+        """The key's credit bucket (full the first time)."""
         bucket = self._buckets.get(api_key)
         if bucket is None:
-            bucket = self._buckets[api_key] = _Bucket(float(self.limits.credit_capacity), now)
-        refill = (now - bucket.updated) * self.limits.refill_rate
-        bucket.tokens = min(float(self.limits.credit_capacity), bucket.tokens + refill)
-        bucket.updated = now
+            capacity = float(self.limits.credit_capacity)
+            bucket = self._buckets[api_key] = TokenBucket.full(capacity, self.limits.refill_rate, now)
         return bucket
 
     def _busy_slots(self, api_key: str, now: float) -> tuple[int, float]:
@@ -166,7 +157,7 @@ class LimitState:
         with self._lock:
             now = now_ts()
             since = self.since
-            credits = {key: (self._refilled(key, now).tokens, self._credits_used[key]) for key in api_keys}
+            credits = {key: (self._bucket(key, now).refill(now), self._credits_used[key]) for key in api_keys}
         keys = {}
         for key in api_keys:
             available, used = credits[key]
