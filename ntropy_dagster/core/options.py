@@ -20,9 +20,9 @@ class PipelineOptions:
         slot_timeout: seconds the submitter waits for a free slot.
         credit_bucket: the API key's credit bucket (1 credit per transaction; the API documents 100,000).
         credit_refill_per_second: credits the bucket regains per second (the API documents 1,000). The
-            submitter paces batches so that what this warehouse's ledger submitted within the time the
-            bucket takes to refill never exceeds it, and the API never answers 429 for credits. Other
-            users of the same key are not seen: lower these to leave them room.
+            submitter sends a chunk only when the bucket, replayed from the batches this warehouse's
+            ledger recorded, holds what the chunk costs, so the API never answers 429 for credits.
+            Other users of the same key are not seen: lower these to leave them room.
         priority: the batches' ``priority`` on the API (``"default"`` or ``"low"``).
         blocking_timeout: seconds a blocking step (blocking mode, bank statements) waits for its remote work.
         poll_interval: seconds between status polls inside a blocking step.

@@ -13,8 +13,8 @@ ledger (:mod:`ntropy_dagster.core.ledger`):
   those of its transactions that are still in the partition unchanged (the others are superseded: sent
   in the new delta if changed, dropped if removed);
 * at most ``max_in_flight`` batches are in flight at once (the API allows 10 concurrent enrichment
-  operations per key), and the batches of the last credit-refill window never spend more than the
-  credit bucket holds: the intent is written only when the API has room for the chunk, in one
+  operations per key), and a chunk is sent only when the credit bucket, as the ledger's own batches
+  left it, holds what it costs: the intent is written only when the API has room for the chunk, in one
   transaction with the count, so concurrent runs never take the same slot
   (:meth:`~ntropy_dagster.core.ledger.SubmissionLedger.claim_slot`); the submitter waits otherwise.
 """
@@ -261,6 +261,7 @@ class _Submitter:
             credit_refill_per_second=options.credit_refill_per_second,
         )
         partition_key, content_hash, index = key
+        chunk_hash = _chunk_hash(chunk)  # a hash of up to 24,960 payloads: once, not per wait
         deadline = time.monotonic() + options.slot_timeout
         logged = False
         while True:
@@ -268,7 +269,7 @@ class _Submitter:
                 partition_key=partition_key,
                 content_hash=content_hash,
                 chunk_index=index,
-                chunk_hash=_chunk_hash(chunk),
+                chunk_hash=chunk_hash,
                 members=members,
                 attempt=attempt,
                 run_id=self.run_id,

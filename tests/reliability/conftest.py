@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from ntropy_dagster.sandbox import SandboxServer
@@ -39,6 +40,13 @@ def sandbox(journal: BillingJournal, tmp_path: Path) -> Iterator[SandboxServer]:
 @pytest.fixture
 def warehouse_url(tmp_path: Path) -> str:
     return sqlite_url(tmp_path)
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A Dagster instance for the sensor's ticks (``SensorDaemon``)."""
+    with dg.instance_for_test() as inst:
+        yield inst
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

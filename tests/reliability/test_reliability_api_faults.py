@@ -17,7 +17,7 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -194,12 +194,6 @@ def tap(monkeypatch: pytest.MonkeyPatch) -> Wiretap:
     wiretap = Wiretap()
     wiretap.install(monkeypatch)
     return wiretap
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as inst:
-        yield inst
 
 
 def _spec(mode: str, server: SandboxServer, warehouse_url: str, rows: Rows, **kwargs: Any) -> Spec:

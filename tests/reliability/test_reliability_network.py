@@ -6,7 +6,6 @@ retries, the next sensor tick) with no row lost or duplicated and nothing billed
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -33,12 +32,6 @@ from tests.reliability.proxy import CuttingProxy
 PARTITION = "2025-03-01"
 CHUNK = 8
 VALID = 3 * CHUNK
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as inst:
-        yield inst
 
 
 def _spec(mode: str, base_url: str, warehouse_url: str, rows: Rows, **kwargs: object) -> Spec:

@@ -9,7 +9,6 @@ not launched again (Dagster's rule, whatever the earlier run's status).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -39,12 +38,6 @@ CHUNK = 8
 VALID = 3 * CHUNK
 #: A chunk left ``submitting`` this long is resumed by the sensor (600 s by default).
 RESUME_AFTER = 1.0
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as inst:
-        yield inst
 
 
 def _spec(
