@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from ntropy_dagster import NTROPY_POOL
+from tests.e2e.conftest import drop_database
 
 PG_URL = os.environ.get("NTROPY_DAGSTER_TEST_PG_URL")
 CONFIG = Path(__file__).parent.parent / "example_project" / "dagster.yaml"
@@ -35,8 +36,7 @@ def postgres_url() -> Iterator[str]:
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
         admin.dispose()
 
 

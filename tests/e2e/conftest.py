@@ -9,6 +9,7 @@ its group (webserver, daemon, code server, run workers) is killed. Both are driv
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -71,6 +72,19 @@ def postgres_database() -> Iterator[str]:
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
         admin.dispose()
+
+
+def drop_database(admin: sa.Engine, name: str, attempts: int = 20) -> None:
+    """``DROP DATABASE ... WITH (FORCE)``, again a moment later while it meets a backend it may not end
+    (an autovacuum worker runs as the superuser: only the superuser may terminate it)."""
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            return
+        except sa.exc.ProgrammingError as exc:
+            if "InsufficientPrivilege" not in type(exc.orig).__name__ or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
