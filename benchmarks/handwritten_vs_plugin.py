@@ -11,12 +11,15 @@ from reading the input to the last write (imports excluded). The two sides alter
 * **plugin**: ``build_ntropy_assets(raw, blocking=True, include_marts=False)`` (its credit pacing off:
   the instant sandbox meters no credits) materialized with
   ``dagster.materialize`` (raw asset, account holders, enriched transactions and their asset checks),
-  ``NtropyWarehouseResource`` on SQLite.
+  ``NtropyWarehouseResource`` on SQLite. The raw asset returns ``ParquetSource(path)``, as a user with a
+  large partition would: the pipeline reads it ``read_chunk_rows`` rows at a time (``--plugin-frame``
+  returns ``pd.read_parquet(path)`` instead, the whole partition as one DataFrame).
 
 Usage::
 
     python benchmarks/handwritten_vs_plugin.py --rows 50000 --rows 250000 --repeat 3
     python benchmarks/handwritten_vs_plugin.py --rows 250000 --profile   # py-spy profile of the plugin run
+    python benchmarks/handwritten_vs_plugin.py --rows 1000000 --repeat 1 --sides plugin   # the plugin alone
 
 ``--profile`` needs ``py-spy`` (``pip install py-spy``); it records the whole plugin process with idle
 frames (time spent waiting for the sandbox shows), writes ``--profile-out`` (py-spy's raw format, which
@@ -171,16 +174,22 @@ def handwritten(input_path: str, base_url: str, api_key: str, db_path: str) -> i
 # ----------------------------------------------------------------------------------------------------
 
 
-def plugin(input_path: str, base_url: str, api_key: str, db_path: str) -> int:
+def plugin(input_path: str, base_url: str, api_key: str, db_path: str, *, whole_frame: bool = False) -> int:
     """Materialize raw -> account holders -> enriched (blocking mode, checks included) into ``db_path``."""
     import dagster as dg
 
-    from ntropy_dagster import NtropyResource, NtropyWarehouseResource, PipelineOptions, build_ntropy_assets
+    from ntropy_dagster import (
+        NtropyResource,
+        NtropyWarehouseResource,
+        ParquetSource,
+        PipelineOptions,
+        build_ntropy_assets,
+    )
 
     @dg.asset(name="raw_transactions", partitions_def=dg.DailyPartitionsDefinition(start_date="2025-01-01"))
-    def raw_transactions(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    def raw_transactions(context: dg.AssetExecutionContext) -> pd.DataFrame | ParquetSource:
         del context
-        return pd.read_parquet(input_path)
+        return pd.read_parquet(input_path) if whole_frame else ParquetSource(input_path)
 
     # The instant sandbox has no credit bucket (the hand-written script does not pace either): the plugin
     # is told so, instead of pacing to the API's 100,000 credits refilled at 1,000/s.
@@ -207,8 +216,10 @@ def plugin(input_path: str, base_url: str, api_key: str, db_path: str) -> int:
 def child_main(args: argparse.Namespace) -> int:
     """Run one side in this process and print its work time as JSON."""
     started = time.perf_counter()
-    run = handwritten if args.child == "handwritten" else plugin
-    rows = run(args.input, args.base_url, API_KEY, args.db)
+    if args.child == "handwritten":
+        rows = handwritten(args.input, args.base_url, API_KEY, args.db)
+    else:
+        rows = plugin(args.input, args.base_url, API_KEY, args.db, whole_frame=args.plugin_frame)
     print(json.dumps({"rows": rows, "work_seconds": time.perf_counter() - started}))
     return 0
 
@@ -225,7 +236,9 @@ def write_input(rows: int, path: Path) -> None:
     synthetic_transactions(DAY, n=rows, account_holders=max(1, rows // 100)).to_parquet(path)
 
 
-def child_command(side: str, input_path: Path, base_url: str, db_path: Path) -> list[str]:
+def child_command(
+    side: str, input_path: Path, base_url: str, db_path: Path, *, whole_frame: bool = False
+) -> list[str]:
     """The command running ``side`` in a fresh interpreter."""
     return [
         sys.executable,
@@ -238,10 +251,13 @@ def child_command(side: str, input_path: Path, base_url: str, db_path: Path) -> 
         base_url,
         "--db",
         str(db_path),
+        *(["--plugin-frame"] if whole_frame else []),
     ]
 
 
-def run_side(side: str, rows: int, input_path: Path, sandbox: Any, workdir: Path) -> dict[str, float]:
+def run_side(
+    side: str, rows: int, input_path: Path, sandbox: Any, workdir: Path, *, whole_frame: bool = False
+) -> dict[str, float]:
     """One measured run of ``side`` on a freshly reset sandbox and an empty SQLite file."""
     with sandbox.client() as http:
         http.post("/_sandbox/reset").raise_for_status()
@@ -249,7 +265,8 @@ def run_side(side: str, rows: int, input_path: Path, sandbox: Any, workdir: Path
     shutil.rmtree(rundir, ignore_errors=True)
     rundir.mkdir()
     db_path = rundir / "warehouse.db"
-    child = run_measured(child_command(side, input_path, sandbox.base_url, db_path), cwd=rundir)
+    command = child_command(side, input_path, sandbox.base_url, db_path, whole_frame=whole_frame)
+    child = run_measured(command, cwd=rundir)
     if child.returncode != 0:
         raise RuntimeError(f"{side} failed with status {child.returncode}:\n{child.output[-3000:]}")
     report = json.loads(child.output.strip().splitlines()[-1])
@@ -272,21 +289,30 @@ def same_rows(workdir: Path) -> int:
     return int(differing)
 
 
-def compare(rows: int, repeat: int, sandbox: Any, workdir: Path) -> dict[str, list[dict[str, float]]]:
-    """``repeat`` alternating runs of both sides at ``rows`` rows."""
+def compare(
+    rows: int,
+    repeat: int,
+    sandbox: Any,
+    workdir: Path,
+    *,
+    sides: Sequence[str] = SIDES,
+    whole_frame: bool = False,
+) -> dict[str, list[dict[str, float]]]:
+    """``repeat`` alternating runs of both sides (or of ``sides``) at ``rows`` rows."""
     input_path = workdir / f"raw-{rows}.parquet"
     write_input(rows, input_path)
-    runs: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
+    runs: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
     for index in range(repeat):
-        for side in SIDES if index % 2 == 0 else tuple(reversed(SIDES)):
-            runs[side].append(run_side(side, rows, input_path, sandbox, workdir))
+        for side in sides if index % 2 == 0 else tuple(reversed(sides)):
+            runs[side].append(run_side(side, rows, input_path, sandbox, workdir, whole_frame=whole_frame))
             figures = runs[side][-1]
             print(
                 f"  {rows:>9,} {side:<11} wall {figures['wall']:6.1f} s  work {figures['work']:6.1f} s  "
                 f"peak RSS {figures['rss']:6.0f} MB  ({load_average()})",
                 flush=True,
             )
-    print(f"  rows differing between the two warehouses: {same_rows(workdir)}", flush=True)
+    if len(sides) == len(SIDES):
+        print(f"  rows differing between the two warehouses: {same_rows(workdir)}", flush=True)
     return runs
 
 
@@ -295,6 +321,13 @@ def print_table(results: dict[int, dict[str, list[dict[str, float]]]]) -> None:
     print("\n| N transactions | measure | plugin | hand-written | ratio (medians) |")
     print("| --- | --- | --- | --- | --- |")
     for rows, runs in results.items():
+        if len(runs) < len(SIDES):
+            for side, side_runs in runs.items():
+                wall, rss = [r["wall"] for r in side_runs], [r["rss"] for r in side_runs]
+                print(
+                    f"| {rows:,} | {side} alone | {span(wall, '{:.1f}')} s | peak RSS {span(rss, '{:.0f}')} MB | |"
+                )
+            continue
         for measure, label, unit in (
             ("wall", "time, process", "s"),
             ("work", "time, work", "s"),
@@ -347,6 +380,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="profile the plugin side with py-spy instead")
     parser.add_argument("--profile-out", type=Path, default=Path("plugin-profile.txt"))
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
+    parser.add_argument("--sides", choices=(*SIDES, "both"), default="both", help="run one side only")
+    parser.add_argument(
+        "--plugin-frame",
+        action="store_true",
+        help="the plugin's raw asset returns one DataFrame, not a source",
+    )
     parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
@@ -367,7 +406,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.profile:
                 profile(sizes[0], sandbox, workdir, args.profile_out.resolve())
                 return 0
-            results = {rows: compare(rows, args.repeat, sandbox, workdir) for rows in sizes}
+            sides = SIDES if args.sides == "both" else (args.sides,)
+            results = {
+                rows: compare(rows, args.repeat, sandbox, workdir, sides=sides, whole_frame=args.plugin_frame)
+                for rows in sizes
+            }
         print_table(results)
         print(f"\n{load_average()}")
     finally:

@@ -16,6 +16,7 @@ from ntropy_dagster._version import __version__
 
 if TYPE_CHECKING:
     from ntropy_dagster.core.options import PipelineOptions, SubmitOptions
+    from ntropy_dagster.core.sources import FrameIterator, ParquetSource, SqlSource, TransactionSource
     from ntropy_dagster.core.validation import INPUT_COLUMNS, ColumnMapping
     from ntropy_dagster.dagster.asset_decorator import ntropy_enrichment_asset
     from ntropy_dagster.dagster.assets import NTROPY_POOL, build_ntropy_assets
@@ -37,6 +38,10 @@ _LAZY = {
     "INPUT_COLUMNS": "ntropy_dagster.core.validation",
     "ColumnMapping": "ntropy_dagster.core.validation",
     "SubmitOptions": "ntropy_dagster.core.options",
+    "FrameIterator": "ntropy_dagster.core.sources",
+    "ParquetSource": "ntropy_dagster.core.sources",
+    "SqlSource": "ntropy_dagster.core.sources",
+    "TransactionSource": "ntropy_dagster.core.sources",
     "PipelineOptions": "ntropy_dagster.core.options",
     "NtropyResource": "ntropy_dagster.dagster.resources",
     "NtropyWarehouseResource": "ntropy_dagster.dagster.resources",
@@ -54,14 +59,18 @@ __all__ = [
     "BankStatementPipeline",
     "ColumnMapping",
     "DagsterNtropyTranslator",
+    "FrameIterator",
     "NtropyAssetProps",
     "NtropyEnrichmentComponent",
     "NtropyPipeline",
     "NtropyResource",
     "NtropyWarehouseResource",
+    "ParquetSource",
     "PipelineKeys",
     "PipelineOptions",
+    "SqlSource",
     "SubmitOptions",
+    "TransactionSource",
     "__version__",
     "build_bank_statement_assets",
     "build_ntropy_assets",

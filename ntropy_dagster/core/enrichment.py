@@ -5,19 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.clock import utcnow
-from ntropy_dagster.core.delta import (
-    CurrentRows,
-    chunk_members,
-    enriched_fingerprints,
-    in_flight_members,
-    plan_delta,
-)
+from ntropy_dagster.core.delta import PartitionScan, chunk_key, open_scan
 from ntropy_dagster.core.errors import (
     BatchDetachedError,
     PartitionNotReadyError,
@@ -60,45 +54,51 @@ def store_partition_results(
     client: NtropyClient,
     ledger: SubmissionLedger,
     warehouse: Warehouse,
-    validated: ValidatedInput,
+    validated: ValidatedInput | Iterable[ValidatedInput] = (),
     *,
     partition_key: str,
     batch_size: int,
     source: str = "raw",
     log: logging.Logger | Any = logger,
+    scan: PartitionScan | None = None,
 ) -> EnrichResult:
     """Upsert the results of the partition's pending chunks; idempotent.
 
-    Batches are fetched and written one at a time, so memory holds one batch (<= 24,960 rows). A result
-    is stored only when its transaction is still in the partition as it was sent (same fingerprint).
-    Rows the partition no longer has as valid rows are deleted. Chunks whose batch failed for good are
-    reported in the result, not raised: the coverage check turns them into a failed, blocking check.
+    ``validated`` is the partition, whole or as validated chunks (see :func:`submit_partition`); with
+    ``scan`` (a blocking run's submission read the partition already) it is not read again. Batches are
+    fetched and written one at a time with the payloads their intent recorded, so memory holds one batch
+    (<= 24,960 rows). A result is stored only when its transaction is still in the partition as it was
+    sent (same fingerprint). Rows the partition no longer has as valid rows are deleted. Chunks whose batch
+    failed for good are reported in the result, not raised: the coverage check turns them into a failed,
+    blocking check.
 
     Raises :class:`PartitionNotReadyError` while a chunk is processing (or awaits resubmission),
     :class:`PartitionNotSubmittedError` when a chunk was never sent or, after storing what is ready, some
     of the partition's transactions are new or changed and in no submission, and
     :class:`BatchDetachedError` when a batch's results did not hold its chunk's transactions.
     """
-    current = CurrentRows.of(validated)
-    result = EnrichResult(partition_key, valid_rows=len(current.payloads))
-    pending = ledger.pending(partition_key)
-    members = {_key(row): chunk_members(ledger, row, validated, batch_size) for row in pending}
-    live = []
-    for row in pending:
-        if current.still_current(members[_key(row)]):
-            live.append(row)
+    if scan is None:
+        scan, chunks = open_scan(
+            ledger, validated, partition_key=partition_key, source=source, batch_size=batch_size
+        )
+        for part in chunks:
+            scan.add(part)
+    result = EnrichResult(partition_key, valid_rows=scan.valid_rows)
+    live: list[tuple[LedgerRow, dict[str, str]]] = []
+    for row in ledger.pending(partition_key):
+        members = scan.members_of(ledger, row)
+        if scan.still_current(chunk_key(row), members):
+            live.append((row, members))
         else:  # nothing of it is left to store, whatever its batch does
             ledger.mark_enriched([row], status=SUPERSEDED)
-    _raise_unless_finished(partition_key, live)
-    enriched = enriched_fingerprints(warehouse, partition_key, source)
+    _raise_unless_finished(partition_key, [row for row, _ in live])
     stamp, stored = utcnow(), []
-    for row in live:
+    for row, chunk in live:
         if row.status == FAILED or row.batch_id is None:
             result.failed_batch_ids.append(row.batch_id or f"chunk {row.chunk_index}")
             result.failure_messages.append(row.error_message or "batch failed")
             stored.append(row)
             continue
-        chunk = members[_key(row)]
         records = client.batches.results_records(row.batch_id)
         if {str(r.get("id")) for r in records} != chunk.keys():
             message = f"batch {row.batch_id} results do not hold the {len(chunk)} transactions of its chunk"
@@ -107,19 +107,20 @@ def store_partition_results(
             result.detached.append(row.batch_id)
             log.warning(f"Detached batch {row.batch_id} from chunk {row.chunk_index}: {message}")
             continue
-        ids = current.still_current(chunk)
+        ids = scan.still_current(chunk_key(row), chunk)
         keep = set(ids)
+        sent = {str(p["id"]): p for p in ledger.payloads(row) or ()}
         table = flatten_results(
             [r for r in records if str(r.get("id")) in keep],
-            [current.payloads[i] for i in ids],
+            [sent.get(i) or scan.current_payloads[i] for i in ids],
             batch_id=row.batch_id,
             partition_key=partition_key,
             source=source,
             enriched_at=stamp,
             fingerprints=[chunk[i] for i in ids],
         )
+        del records, sent
         result.rows_written += warehouse.upsert("enriched_transactions", table)
-        enriched.update((i, chunk[i]) for i in ids)
         result.stale_results += len(chunk) - len(ids)
         codes = table.column("error_code").drop_null().to_pylist()
         result.errored_items += len(codes)
@@ -128,10 +129,7 @@ def store_partition_results(
         stored.append(row)
         log.info(f"Stored {table.num_rows} enriched transactions of batch {row.batch_id}")
     ledger.mark_enriched(stored)
-    with warehouse.begin() as conn:
-        result.stale_rows_deleted = remove_stale_enriched(
-            warehouse, conn, partition_key, set(current.payloads)
-        )
+    result.stale_rows_deleted = remove_stale_enriched(warehouse, partition_key, scan.seen)
     if result.stale_rows_deleted:
         log.info(f"Removed {result.stale_rows_deleted} enriched row(s) the partition no longer has")
     if result.detached:
@@ -140,19 +138,13 @@ def store_partition_results(
             "transactions and were detached; the chunks are submitted again, then the partition is enriched",
             batch_ids=result.detached,
         )
-    failed = in_flight_members(members[_key(r)] for r in stored if r.status == FAILED)
-    unsent = plan_delta(current, enriched, failed)
-    if unsent.payloads:
+    if scan.unsent:
         raise PartitionNotSubmittedError(
-            f"partition {partition_key!r}: {unsent.new} new and {unsent.changed} changed transaction(s) are in "
+            f"partition {partition_key!r}: {scan.new} new and {scan.changed} changed transaction(s) are in "
             "no submission (the raw data changed since the partition was submitted, or it never was): "
             "submit it first; what was ready is stored"
         )
     return result
-
-
-def _key(row: LedgerRow) -> tuple[str, str, int]:
-    return (row.partition_key, row.content_hash, row.chunk_index)
 
 
 def _raise_unless_finished(partition_key: str, rows: list[LedgerRow]) -> None:
@@ -175,7 +167,7 @@ def _raise_unless_finished(partition_key: str, rows: list[LedgerRow]) -> None:
 def submit_wait_and_store(
     client: NtropyClient,
     warehouse: Warehouse,
-    validated: ValidatedInput,
+    validated: ValidatedInput | Iterable[ValidatedInput],
     *,
     partition_key: str,
     options: PipelineOptions,
@@ -193,6 +185,7 @@ def submit_wait_and_store(
     """
     ledger = SubmissionLedger(warehouse)
     deadline = time.monotonic() + options.blocking_timeout
+    scan: PartitionScan | None = None  # the partition is read once, by the first submission
     for _round in range(options.max_attempts):
         started = time.monotonic()
         while True:
@@ -205,7 +198,9 @@ def submit_wait_and_store(
                 source=source,
                 run_id=run_id,
                 log=log,
+                scan=scan,
             )
+            scan = submission.scan
             if not submission.awaiting_proof or time.monotonic() >= deadline:
                 break
             sleep(options.poll_interval)
@@ -224,11 +219,11 @@ def submit_wait_and_store(
                 client,
                 ledger,
                 warehouse,
-                validated,
                 partition_key=partition_key,
                 batch_size=options.batch_size,
                 source=source,
                 log=log,
+                scan=scan,
             )
         except BatchDetachedError as exc:
             log.warning(f"{exc}; submitting again")

@@ -4,7 +4,8 @@ It lives in the warehouse (table ``<prefix>batches``), never in process memory, 
 process, the sensor daemon and a re-run after a crash all see the same state. A submission is the set of
 a partition's transactions that were new or changed when it was made (``content_hash`` hashes them); each
 chunk row keeps its ``members`` (transaction ids and fingerprints), so what a batch was sent is known
-without the raw data of that day. The life of a row:
+without the raw data of that day, and its ``payloads`` (what was sent), so its results are stored and
+the chunk resent without holding the partition in memory. The life of a row:
 
 ``submitting`` (written *before* the POST) -> ``processing`` (batch id recorded) -> ``completed`` |
 ``error`` (remote status, or results that did not match the chunk: detached) -> ``failed`` (error and
@@ -24,6 +25,7 @@ import threading
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -47,7 +49,9 @@ __all__ = [
     "batch_ids",
     "credits_left",
     "pack_members",
+    "pack_payloads",
     "unpack_members",
+    "unpack_payloads",
 ]
 
 SUBMITTING = "submitting"
@@ -175,6 +179,16 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
             packed = conn.execute(sa.select(t.c.members).where(where)).scalar()
         return unpack_members(packed) if packed else {}
 
+    def payloads(self, row: LedgerRow) -> list[dict[str, Any]] | None:
+        """The transactions the chunk was sent, in member order (None: recorded before payloads were)."""
+        t = self._t
+        where = self._where(
+            partition_key=row.partition_key, content_hash=row.content_hash, chunk_index=row.chunk_index
+        )
+        with self._wh.engine.connect() as conn:
+            packed = conn.execute(sa.select(t.c.payloads).where(where)).scalar()
+        return unpack_payloads(packed) if packed else None
+
     def with_status(self, statuses: Iterable[str], limit: int | None = None) -> list[LedgerRow]:
         """Rows in any of ``statuses``, oldest submission first."""
         return self._select(self._t.c.status.in_(list(statuses)), limit=limit)
@@ -218,14 +232,15 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
         members: Mapping[str, str],
         attempt: int,
         run_id: str | None,
+        payloads: str | None = None,
     ) -> None:
-        """Write the chunk and its ``members`` (id -> fingerprint) as ``submitting`` before the POST, so a
-        crash after it can be resumed.
+        """Write the chunk, its ``members`` (id -> fingerprint) and ``payloads`` (in member order, packed
+        by :func:`pack_payloads`) as ``submitting`` before the POST, so a crash after it can be resumed.
 
         A chunk submitted again keeps its earlier batch id in ``previous_batch_ids``.
         """
         key = (partition_key, content_hash, chunk_index)
-        self._upsert([self._intent(key, chunk_hash, members, attempt, run_id)])
+        self._upsert([self._intent(key, chunk_hash, members, payloads, attempt, run_id)])
 
     def claim_slot(
         self,
@@ -238,6 +253,7 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
         attempt: int,
         run_id: str | None,
         limits: SlotLimits,
+        payloads: str | None = None,
     ) -> str | None:
         """Record the chunk's intent (as :meth:`record_intent`) only if the API has room for it now.
 
@@ -283,7 +299,7 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
                     f"(refilled at {limits.credit_refill_per_second:,.0f}/s); the chunk needs {len(members):,}"
                 )
             self._wh.upsert(
-                self.logical, [self._intent(key, chunk_hash, members, attempt, run_id)], conn=conn
+                self.logical, [self._intent(key, chunk_hash, members, payloads, attempt, run_id)], conn=conn
             )
         return None
 
@@ -292,6 +308,7 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
         key: tuple[str, str, int],
         chunk_hash: str,
         members: Mapping[str, str],
+        payloads: str | None,
         attempt: int,
         run_id: str | None,
     ) -> dict[str, object]:
@@ -303,6 +320,7 @@ class SubmissionLedger(WarehouseState[LedgerRow]):
             "chunk_index": chunk_index,
             "chunk_hash": chunk_hash,
             "members": pack_members(members),
+            "payloads": payloads,
             "batch_id": None,
             "previous_batch_ids": self._history(key),
             "status": SUBMITTING,
@@ -419,10 +437,29 @@ def batch_ids(rows: Sequence[LedgerRow]) -> list[str]:
 
 def pack_members(members: Mapping[str, str]) -> str:
     """``members`` (transaction id -> fingerprint) as compact text: compressed JSON, base64."""
-    return base64.b64encode(zlib.compress(orjson.dumps(dict(members)), 1)).decode()
+    return _pack(dict(members))
 
 
 def unpack_members(packed: str) -> dict[str, str]:
     """The mapping :func:`pack_members` packed."""
-    members: dict[str, str] = orjson.loads(zlib.decompress(base64.b64decode(packed)))
+    members: dict[str, str] = _unpack(packed)
     return members
+
+
+def pack_payloads(payloads: Sequence[Mapping[str, Any]]) -> str:
+    """A chunk's transactions as compact text (compressed JSON, base64), for its intent."""
+    return _pack(list(payloads))
+
+
+def unpack_payloads(packed: str) -> list[dict[str, Any]]:
+    """The transactions a chunk's intent recorded."""
+    payloads: list[dict[str, Any]] = _unpack(packed)
+    return payloads
+
+
+def _pack(value: object) -> str:
+    return base64.b64encode(zlib.compress(orjson.dumps(value), 1)).decode()
+
+
+def _unpack(packed: str) -> Any:
+    return orjson.loads(zlib.decompress(base64.b64decode(packed)))

@@ -14,6 +14,9 @@ class PipelineOptions:
 
     Attributes:
         batch_size: transactions per batch (1 to 24,960, the API's limit).
+        read_chunk_rows: raw rows read and validated at a time when the raw asset gives a streamed source
+            (:mod:`ntropy_dagster.core.sources`) instead of a DataFrame: with the batches in flight, what
+            bounds a run's memory.
         max_attempts: submissions of a chunk whose batch ended in ``error`` before it is marked failed.
         max_in_flight: batches processing at once for this API key (the API allows 10 enrichment
             operations per key); the submitter waits for a free slot.
@@ -51,6 +54,7 @@ class PipelineOptions:
     """
 
     batch_size: int = MAX_BATCH_SIZE
+    read_chunk_rows: int = 25_000
     max_attempts: int = 3
     max_in_flight: int = 10
     slot_timeout: float = 3600.0
@@ -73,6 +77,7 @@ class PipelineOptions:
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {self.batch_size}")
         for name in (
+            "read_chunk_rows",
             "max_attempts",
             "max_in_flight",
             "credit_bucket",

@@ -4,7 +4,9 @@ What is sent is decided by :mod:`ntropy_dagster.core.delta` (incremental submiss
 rows already in flight are not sent again; the API bills per transaction). Crash safety comes from the
 ledger (:mod:`ntropy_dagster.core.ledger`):
 
-* each chunk is recorded as ``submitting``, with its members, *before* its POST. If a run dies after the
+* the partition is read chunk by chunk, and each batch is sent as soon as it is full: a partition is never
+  held whole, whatever its size;
+* each chunk is recorded as ``submitting``, with its members and payloads, *before* its POST. If a run dies after the
   POST but before the batch id is recorded, the next run finds the intent row and adopts the remote
   batch (same size, created after the intent, never recorded by the ledger) instead of paying twice --
   only once it is proven the chunk's own (its results hold exactly the chunk's ids, or no other chunk
@@ -25,7 +27,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,14 +36,7 @@ import orjson
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.adoption import ADOPTION_PAGE_SIZE, orphan_candidates
 from ntropy_dagster.core.clock import utcnow
-from ntropy_dagster.core.delta import (
-    CurrentRows,
-    adopt_legacy_fingerprints,
-    chunk_members,
-    enriched_fingerprints,
-    in_flight_members,
-    plan_delta,
-)
+from ntropy_dagster.core.delta import ChunkKey, Delta, PartitionScan, chunk_key, open_scan
 from ntropy_dagster.core.errors import SlotTimeoutError
 from ntropy_dagster.core.ledger import (
     COMPLETED,
@@ -53,10 +48,11 @@ from ntropy_dagster.core.ledger import (
     LedgerRow,
     SlotLimits,
     SubmissionLedger,
+    pack_payloads,
 )
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.status import CLOCK_SLACK, refresh_in_flight
-from ntropy_dagster.core.validation import ValidatedInput
+from ntropy_dagster.core.validation import ValidatedInput, payloads_hash
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +62,7 @@ class SubmissionResult:
     """What :func:`submit_partition` did."""
 
     partition_key: str
-    #: Hash of this run's new and changed transactions (the ledger key of the chunks it sent).
+    #: The ledger key of the chunks this run sent: a hash of its first chunk and the batch size.
     content_hash: str
     batch_ids: list[str] = field(default_factory=list)
     submitted: list[str] = field(default_factory=list)
@@ -86,12 +82,14 @@ class SubmissionResult:
     #: Chunks whose orphan batch cannot be proven theirs yet: neither adopted nor submitted this time.
     awaiting_proof: list[int] = field(default_factory=list)
     duration_seconds: float = 0.0
+    #: What the pass over the partition found (the results step of a blocking run reads it again).
+    scan: PartitionScan | None = field(default=None, repr=False, compare=False)
 
 
 def submit_partition(
     client: NtropyClient,
     ledger: SubmissionLedger,
-    validated: ValidatedInput,
+    validated: ValidatedInput | Iterable[ValidatedInput],
     *,
     partition_key: str,
     options: PipelineOptions | None = None,
@@ -99,53 +97,50 @@ def submit_partition(
     run_id: str | None = None,
     log: logging.Logger | Any = logger,
     sleep: Callable[[float], None] = time.sleep,
+    scan: PartitionScan | None = None,
 ) -> SubmissionResult:
     """Send what the partition's pending chunks and the enriched table do not hold yet (see the module doc).
 
-    Pending chunks first: re-attached when processing or completed, adopted or resubmitted when an earlier
-    run left them ``submitting``, resubmitted when their batch errored. Then the partition's new and
-    changed transactions, in chunks of ``options.batch_size``.
+    ``validated`` is the partition, whole or as the validated chunks of
+    :func:`~ntropy_dagster.core.validation.validate_stream`: each chunk is sorted against the enriched
+    table as it comes (:class:`~ntropy_dagster.core.delta.PartitionScan`) and its new and changed rows are
+    sent in batches of ``options.batch_size`` as soon as a batch is full, so the partition is never held
+    whole. Then the pending chunks that earlier runs left: re-attached when processing or completed,
+    adopted or resubmitted when left ``submitting``, resubmitted when their batch errored.
+
+    With ``scan`` (the scan of an earlier call in this run: :attr:`SubmissionResult.scan`) no rows are
+    read: only the pending chunks are carried on with.
     """
     options = options or PipelineOptions()
     submitter = _Submitter(client, ledger, options, partition_key, run_id, log, sleep)
-    current = CurrentRows.of(validated)
-    pending = ledger.pending(partition_key)
-    members = {_key(row): chunk_members(ledger, row, validated, options.batch_size) for row in pending}
-    enriched = enriched_fingerprints(ledger.warehouse, partition_key, source)
-    adopt_legacy_fingerprints(
-        ledger.warehouse,
-        ledger,
-        validated,
-        enriched,
-        partition_key=partition_key,
-        batch_size=options.batch_size,
-    )
-    delta = plan_delta(current, enriched, in_flight_members(members.values()))
-    result = submitter.result = SubmissionResult(
-        partition_key,
-        delta.content_hash(options.batch_size),
-        new=delta.new,
-        changed=delta.changed,
-        unchanged=delta.unchanged,
-        in_flight=delta.in_flight,
-    )
-    for row in pending:
-        submitter.resume(row, members[_key(row)], current)
-    for index, start in enumerate(range(0, len(delta.payloads), options.batch_size)):
-        chunk = delta.payloads[start : start + options.batch_size]
-        fingerprints = delta.fingerprints[start : start + options.batch_size]
-        ids = {str(p["id"]): fp for p, fp in zip(chunk, fingerprints, strict=True)}
-        submitter.send((partition_key, result.content_hash, index), chunk, ids, attempt=1)
+    if scan is None:
+        scan, chunks = open_scan(
+            ledger, validated, partition_key=partition_key, source=source, batch_size=options.batch_size
+        )
+    else:
+        chunks = iter(())
+    result = submitter.result = SubmissionResult(partition_key, content_hash="", scan=scan)
+    submitter.scan = scan
+    waiting = Delta()
+    for part in chunks:
+        delta = scan.add(part)
+        waiting.payloads += delta.payloads
+        waiting.fingerprints += delta.fingerprints
+        while len(waiting.payloads) >= options.batch_size:
+            submitter.send_new(waiting, options.batch_size)
+    if waiting.payloads:
+        submitter.send_new(waiting, len(waiting.payloads))
+    result.new, result.changed = scan.new, scan.changed
+    result.unchanged, result.in_flight = scan.unchanged, scan.in_flight
+    for row in ledger.pending(partition_key):
+        if chunk_key(row) not in submitter.sent_now:
+            submitter.resume(row, scan.members_of(ledger, row))
     if result.unchanged or result.in_flight:
         log.info(
             f"Partition {partition_key!r}: {result.new} new and {result.changed} changed transaction(s) to "
             f"send; {result.unchanged} unchanged and {result.in_flight} in flight are not sent again"
         )
     return result
-
-
-def _key(row: LedgerRow) -> tuple[str, str, int]:
-    return (row.partition_key, row.content_hash, row.chunk_index)
 
 
 @dataclass
@@ -160,9 +155,30 @@ class _Submitter:
     log: logging.Logger | Any
     sleep: Callable[[float], None]
     result: SubmissionResult = field(init=False)
+    scan: PartitionScan = field(init=False)
     known_ids: set[str] | None = None
+    #: Chunks sent by this call (not resumed again in it), and how many of them were new.
+    sent_now: set[ChunkKey] = field(default_factory=set)
+    new_chunks: int = 0
 
-    def resume(self, row: LedgerRow, members: dict[str, str], current: CurrentRows) -> None:
+    def send_new(self, waiting: Delta, size: int) -> None:
+        """Send the first ``size`` rows of ``waiting`` (new and changed rows) as this run's next chunk.
+
+        The chunks of one call share a content hash: the hash of its first chunk and the batch size.
+        """
+        chunk, fingerprints = waiting.payloads[:size], waiting.fingerprints[:size]
+        del waiting.payloads[:size], waiting.fingerprints[:size]
+        result = self.result
+        if not result.content_hash:
+            result.content_hash = payloads_hash(chunk, self.options.batch_size)
+        key = (self.partition_key, result.content_hash, self.new_chunks)
+        self.new_chunks += 1
+        members = {str(p["id"]): fp for p, fp in zip(chunk, fingerprints, strict=True)}
+        self.scan.sent.add(key)
+        self.scan.sent_rows += len(chunk)
+        self.send(key, chunk, members, attempt=1)
+
+    def resume(self, row: LedgerRow, members: dict[str, str]) -> None:
         """Carry on with a pending chunk an earlier run left (see :func:`submit_partition`)."""
         result, index = self.result, row.chunk_index
         if row.status in (PROCESSING, COMPLETED) and row.batch_id:
@@ -172,7 +188,7 @@ class _Submitter:
         if row.status == FAILED:
             result.failed.append(row.batch_id or f"chunk {index}")
             return
-        ids = current.still_current(members)
+        ids = self.scan.still_current(chunk_key(row), members)
         if not ids:
             self.ledger.mark_enriched([row], status=SUPERSEDED)
             result.superseded += len(members)
@@ -218,15 +234,16 @@ class _Submitter:
             result.failed.append(row.batch_id or f"chunk {index}")
             return
         result.superseded += len(members) - len(ids)
-        self.send(
-            _key(row), [current.payloads[i] for i in ids], {i: members[i] for i in ids}, attempt=attempt
-        )
+        sent = {str(p["id"]): p for p in self.ledger.payloads(row) or ()}
+        payloads = [sent.get(i) or self.scan.current_payloads[i] for i in ids]
+        self.send(chunk_key(row), payloads, {i: members[i] for i in ids}, attempt=attempt)
 
     def send(
-        self, key: tuple[str, str, int], chunk: list[dict[str, Any]], members: dict[str, str], *, attempt: int
+        self, key: ChunkKey, chunk: list[dict[str, Any]], members: dict[str, str], *, attempt: int
     ) -> None:
         """Record the chunk's intent, POST it as a batch, record the batch id."""
         partition_key, _, index = key
+        self.sent_now.add(key)
         self._claim_slot(key, chunk, members, attempt)
         batch = self.client.batches.create(chunk, priority=self.options.priority)
         self.ledger.record_batch(
@@ -249,7 +266,7 @@ class _Submitter:
             result.request_ids.append(batch.request_id)
 
     def _claim_slot(
-        self, key: tuple[str, str, int], chunk: list[dict[str, Any]], members: dict[str, str], attempt: int
+        self, key: ChunkKey, chunk: list[dict[str, Any]], members: dict[str, str], attempt: int
     ) -> None:
         """Record the chunk's intent once the API has room for it (see :meth:`SubmissionLedger.claim_slot`),
         bringing the in-flight batches up to date while it waits."""
@@ -261,7 +278,8 @@ class _Submitter:
             credit_refill_per_second=options.credit_refill_per_second,
         )
         partition_key, content_hash, index = key
-        chunk_hash = _chunk_hash(chunk)  # a hash of up to 24,960 payloads: once, not per wait
+        chunk_hash = _chunk_hash(chunk)  # a hash and a packing of up to 24,960 payloads: once, not per wait
+        payloads = pack_payloads(chunk)
         deadline = time.monotonic() + options.slot_timeout
         logged = False
         while True:
@@ -274,6 +292,7 @@ class _Submitter:
                 attempt=attempt,
                 run_id=self.run_id,
                 limits=limits,
+                payloads=payloads,
             )
             if refused is None:
                 return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
@@ -23,6 +23,7 @@ from pydantic_core import ErrorDetails
 
 from ntropy_dagster._gc import gc_paused
 from ntropy_dagster.client import MAX_BATCH_SIZE, AccountHolderType, TransactionInput
+from ntropy_dagster.core.ids import IdSet
 
 #: Columns the pipeline reads. The first six are required by the API.
 INPUT_COLUMNS: Mapping[str, str] = {
@@ -110,6 +111,8 @@ class ValidatedInput:
     raw_rows: int
     duplicate_ids: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The raw row number of each payload (empty when the input was not validated here).
+    row_numbers: list[int] = field(default_factory=list)
     _fingerprints: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def content_hash(self, batch_size: int = MAX_BATCH_SIZE) -> str:
@@ -130,20 +133,72 @@ class ValidatedInput:
             yield self.payloads[start : start + size]
 
 
-def validate_transactions(frame: pd.DataFrame, mapping: ColumnMapping | None = None) -> ValidatedInput:
+def validate_transactions(
+    frame: pd.DataFrame, mapping: ColumnMapping | None = None, *, row_offset: int = 0
+) -> ValidatedInput:
     """Validate every row of ``frame`` against the v3 input contract.
 
     A row with several bad fields gives one :class:`RejectedRow` per field. Missing required columns
     reject every row (naming the column) rather than raising, so nothing disappears silently. Ids are
     unique per API key (the API replaces a transaction re-submitted with the same id), so when an id
     appears more than once the last row wins, as it would on the API, and the earlier ones are
-    rejected as duplicates.
+    rejected as duplicates. Rows are numbered from ``row_offset`` (the frame's position in a partition
+    read in chunks, see :func:`validate_stream`).
     """
     with gc_paused():
-        return _validate_frame(frame, mapping or ColumnMapping())
+        return _validate_frame(frame, mapping or ColumnMapping(), row_offset)
 
 
-def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInput:
+def validate_stream(
+    frames: Iterable[pd.DataFrame], mapping: ColumnMapping | None = None
+) -> Iterator[ValidatedInput]:
+    """Validate a partition read in chunks (see :mod:`ntropy_dagster.core.sources`), one chunk at a time.
+
+    Each chunk is validated as :func:`validate_transactions` does, its rows numbered from the start of the
+    partition. An id that a valid row of an earlier chunk had is rejected in the later chunk: the earlier
+    row may be submitted already, so across chunks the *first* row of an id wins (within a chunk, the
+    last, as in a whole frame). Only the chunk being validated and the ids' 8-byte hashes are held.
+    """
+    seen, offset = IdSet(), 0
+    for frame in frames:
+        validated = validate_transactions(frame, mapping, row_offset=offset)
+        offset += validated.raw_rows
+        ids = [str(p["id"]) for p in validated.payloads]
+        again = seen.contains(ids)
+        if again.any():
+            validated = _without_earlier_ids(validated, ids, again)
+            ids = [str(p["id"]) for p in validated.payloads]
+        seen.add(ids)
+        yield validated
+
+
+def _without_earlier_ids(validated: ValidatedInput, ids: list[str], again: Any) -> ValidatedInput:
+    """``validated`` with the payloads whose id an earlier chunk had moved to its rejections."""
+    rows = validated.row_numbers
+    duplicates = [
+        RejectedRow(
+            rows[i],
+            ids[i],
+            "id",
+            f"duplicate transaction id {ids[i]!r}: an earlier chunk of the partition has it (across "
+            "chunks the first row wins: it may be submitted already)",
+            orjson.dumps(validated.payloads[i]).decode(),
+        )
+        for i in np.flatnonzero(again)
+    ]
+    kept = np.flatnonzero(~again)
+    return ValidatedInput(
+        payloads=[validated.payloads[i] for i in kept],
+        rejected=sorted([*validated.rejected, *duplicates], key=lambda r: (r.row_number, r.field)),
+        account_holders=validated.account_holders,
+        raw_rows=validated.raw_rows,
+        duplicate_ids=validated.duplicate_ids + len(duplicates),
+        extra=validated.extra,
+        row_numbers=[rows[i] for i in kept],
+    )
+
+
+def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping, row_offset: int) -> ValidatedInput:
     raw = _RawColumns(mapping.apply(frame).reset_index(drop=True))
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
@@ -152,7 +207,7 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
             payloads=[],
             rejected=[
                 RejectedRow(
-                    row,
+                    row_offset + row,
                     _as_str(ids[row]),
                     col,
                     "missing column: the raw data has no such column",
@@ -181,7 +236,13 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
             if tx is None:
                 tx_id = _as_str(candidates[row_number].get("id"))
                 rejected.extend(
-                    RejectedRow(row_number, tx_id, _loc(err["loc"][1:]), _reason(err), raw.json(row_number))
+                    RejectedRow(
+                        row_offset + row_number,
+                        tx_id,
+                        _loc(err["loc"][1:]),
+                        _reason(err),
+                        raw.json(row_number),
+                    )
                     for err in errors[row_number - start]
                 )
                 continue
@@ -190,7 +251,7 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
             if tx.account_holder_id is not None and holder_type is None:
                 rejected.append(
                     RejectedRow(
-                        row_number,
+                        row_offset + row_number,
                         tx.id,
                         "account_holder_type",
                         f"must be one of {', '.join(ACCOUNT_HOLDER_TYPES)}, got {given_type!r}",
@@ -206,10 +267,10 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
                 payload_of.pop(earlier_row, None)
                 rejected.append(
                     RejectedRow(
-                        earlier_row,
+                        row_offset + earlier_row,
                         tx.id,
                         "id",
-                        f"duplicate transaction id {tx.id!r}: superseded by row {row_number}",
+                        f"duplicate transaction id {tx.id!r}: superseded by row {row_offset + row_number}",
                         raw.json(earlier_row),
                     )
                 )
@@ -223,13 +284,14 @@ def _validate_frame(frame: pd.DataFrame, mapping: ColumnMapping) -> ValidatedInp
         else:
             dumped = _TRANSACTIONS.dump_python(list(accepted.values()), mode="json", exclude_none=True)
             payload_of.update(zip(kept, dumped, strict=True))
-    payloads = [payload_of[row] for _, row in sorted(valid.items())]
+    rows_by_id = [row for _, row in sorted(valid.items())]
     return ValidatedInput(
-        payloads=payloads,
+        payloads=[payload_of[row] for row in rows_by_id],
         rejected=sorted(rejected, key=lambda r: (r.row_number, r.field)),
         account_holders=[AccountHolderRef(i, t) for i, t in sorted(holders.items())],
         raw_rows=raw.rows,
         duplicate_ids=duplicates,
+        row_numbers=[row_offset + row for row in rows_by_id],
     )
 
 

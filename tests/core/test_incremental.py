@@ -4,7 +4,6 @@ Every test runs the real steps against the sandbox over HTTP and counts what the
 sum of its batches' sizes is what the API would bill).
 """
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from ntropy_dagster.core.submission import submit_partition
 from ntropy_dagster.core.validation import validate_transactions
 from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, run_sandbox
-from tests.warehouse.conftest import DIALECTS, url_for
+from tests.core.conftest import transaction_rows
 
 API_KEY = "incremental-test-key"
 OPTIONS = PipelineOptions(batch_size=400, poll_interval=0.1, blocking_timeout=60)
@@ -41,34 +40,6 @@ def server(tmp_path: Path) -> Iterator[SandboxServer]:
 def client(server: SandboxServer) -> Iterator[NtropyClient]:
     with NtropyClient(api_key=API_KEY, base_url=server.base_url) as running:
         yield running
-
-
-@pytest.fixture(params=DIALECTS)
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    """A real warehouse of each dialect (PostgreSQL: a schema of the test's own)."""
-    dialect = request.param
-    schema = f"inc_{uuid.uuid4().hex[:10]}" if dialect == "postgresql" else None
-    wh = Warehouse(url_for(dialect, tmp_path), schema=schema)
-    wh.ensure_schema()
-    yield wh
-    if schema is not None:
-        with wh.begin() as conn:
-            conn.execute(sa.schema.DropSchema(schema, cascade=True, if_exists=True))
-    wh.dispose()
-
-
-def _rows(n: int, *, start: int = 0, amount: float = 10.0) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": f"tx-{i:05d}",
-            "description": f"AMAZON MKTPLACE PMTS {i}",
-            "date": "2025-03-01",
-            "amount": amount + i % 7,
-            "entry_type": "outgoing",
-            "currency": "USD",
-        }
-        for i in range(start, start + n)
-    ]
 
 
 def _billed(server: SandboxServer) -> int:
@@ -98,15 +69,15 @@ def _table(warehouse: Warehouse) -> pd.DataFrame:
 def test_one_late_row_submits_exactly_one_and_an_unchanged_rerun_submits_nothing(
     server: SandboxServer, client: NtropyClient, warehouse: Warehouse
 ) -> None:
-    rows = _rows(1000)
+    rows = transaction_rows(1000)
     first, _ = _enrich(client, warehouse, rows)
     assert (first.transactions_submitted, first.new, first.unchanged) == (1000, 1000, 0)
 
-    late, stored = _enrich(client, warehouse, rows + _rows(1, start=1000))
+    late, stored = _enrich(client, warehouse, rows + transaction_rows(1, start=1000))
     assert (late.transactions_submitted, late.new, late.changed, late.unchanged) == (1, 1, 0, 1000)
     assert stored.rows_written == 1 and len(_table(warehouse)) == 1001
 
-    again, stored = _enrich(client, warehouse, rows + _rows(1, start=1000))
+    again, stored = _enrich(client, warehouse, rows + transaction_rows(1, start=1000))
     assert (again.transactions_submitted, again.unchanged, again.submitted) == (0, 1001, [])
     assert stored.rows_written == 0 and len(_table(warehouse)) == 1001
     assert _billed(server) == 1001
@@ -115,7 +86,7 @@ def test_one_late_row_submits_exactly_one_and_an_unchanged_rerun_submits_nothing
 def test_a_changed_row_is_sent_again_and_a_removed_row_leaves_the_table(
     server: SandboxServer, client: NtropyClient, warehouse: Warehouse
 ) -> None:
-    rows = _rows(50)
+    rows = transaction_rows(50)
     _enrich(client, warehouse, rows)
     before = _table(warehouse)
     changed = [dict(r, amount=999.0) if r["id"] == "tx-00007" else r for r in rows if r["id"] != "tx-00003"]
@@ -139,11 +110,13 @@ def test_a_late_row_while_the_first_submission_is_in_flight_sends_only_the_late_
         NtropyClient(api_key=API_KEY, base_url=slow.base_url) as client,
     ):
         ledger = SubmissionLedger(warehouse)
-        rows = _rows(600)
+        rows = transaction_rows(600)
         first = submit_partition(client, ledger, validate_transactions(pd.DataFrame(rows)), partition_key="p")
         assert first.transactions_submitted == 600
         # The raw data gains a row and changes another before the first batches finish.
-        later = [dict(r, amount=1.0) if r["id"] == "tx-00001" else r for r in rows] + _rows(1, start=600)
+        later = [dict(r, amount=1.0) if r["id"] == "tx-00001" else r for r in rows] + transaction_rows(
+            1, start=600
+        )
         validated = validate_transactions(pd.DataFrame(later))
         second = submit_partition(client, ledger, validated, partition_key="p")
         assert (second.transactions_submitted, second.new, second.changed, second.in_flight) == (2, 2, 0, 599)
@@ -163,11 +136,13 @@ def test_a_pending_chunk_whose_rows_all_left_is_superseded_not_resent(
     server: SandboxServer, client: NtropyClient, warehouse: Warehouse
 ) -> None:
     ledger = SubmissionLedger(warehouse)
-    rows = _rows(10)
+    rows = transaction_rows(10)
     submit_partition(client, ledger, validate_transactions(pd.DataFrame(rows)), partition_key="p")
     [row] = ledger.pending("p")
     ledger.detach(row, "the batch errored")  # its batch failed: the chunk waits for a resubmission ...
-    replaced = validate_transactions(pd.DataFrame(_rows(4, start=100)))  # ... but the day was replaced
+    replaced = validate_transactions(
+        pd.DataFrame(transaction_rows(4, start=100))
+    )  # ... but the day was replaced
     result = submit_partition(client, ledger, replaced, partition_key="p")
     assert (result.superseded, result.transactions_submitted, result.new) == (10, 4, 4)
     assert [r.status for r in ledger.with_status([SUPERSEDED])] == [SUPERSEDED]
@@ -181,8 +156,8 @@ def test_a_pending_chunk_whose_rows_all_left_is_superseded_not_resent(
 def test_storing_a_partition_whose_new_rows_were_never_submitted_names_them(
     client: NtropyClient, warehouse: Warehouse
 ) -> None:
-    _enrich(client, warehouse, _rows(5))
-    grown = validate_transactions(pd.DataFrame(_rows(7)))
+    _enrich(client, warehouse, transaction_rows(5))
+    grown = validate_transactions(pd.DataFrame(transaction_rows(7)))
     with pytest.raises(PartitionNotSubmittedError, match="2 new and 0 changed"):
         store_partition_results(
             client,
@@ -197,7 +172,7 @@ def test_storing_a_partition_whose_new_rows_were_never_submitted_names_them(
 def test_rows_enriched_before_fingerprints_are_adopted_when_the_ledger_proves_them(
     server: SandboxServer, client: NtropyClient, warehouse: Warehouse
 ) -> None:
-    rows = _rows(30)
+    rows = transaction_rows(30)
     _enrich(client, warehouse, rows)
     table = warehouse.tables.enriched_transactions
     with warehouse.begin() as conn:  # what an earlier version of the pipeline left

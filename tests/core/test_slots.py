@@ -7,7 +7,6 @@ import multiprocessing
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -33,18 +32,6 @@ LIMITS = SlotLimits(
     credit_bucket=1_000_000,
     credit_refill_per_second=1_000_000.0,
 )
-
-
-@pytest.fixture(params=DIALECTS)
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    schema = f"slot_{uuid.uuid4().hex[:10]}" if request.param == "postgresql" else None
-    wh = Warehouse(url_for(request.param, tmp_path), schema=schema)
-    wh.ensure_schema()
-    yield wh
-    if schema is not None:
-        with wh.begin() as conn:
-            conn.execute(sa.schema.DropSchema(schema, cascade=True, if_exists=True))
-    wh.dispose()
 
 
 def claim(ledger: SubmissionLedger, index: int, size: int = 1, limits: SlotLimits = LIMITS) -> str | None:

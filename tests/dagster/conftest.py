@@ -116,14 +116,15 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 
 def make_defs(
-    raw_frame: pd.DataFrame | Callable[[str], pd.DataFrame], server: Any, warehouse_url: str, **kwargs: Any
+    raw_frame: Any | Callable[[str], Any], server: Any, warehouse_url: str, **kwargs: Any
 ) -> tuple[dg.Definitions, Any, Any]:
-    """Definitions of a test raw asset (a frame, or a function of the partition key) + the pipeline."""
+    """Definitions of a test raw asset (a frame or a streamed source, or a function of the partition key
+    giving one) + the pipeline."""
     partitions_def = kwargs.pop("raw_partitions_def", None)
     frames = raw_frame if callable(raw_frame) else None
 
     @dg.asset(name="raw_transactions", partitions_def=partitions_def)
-    def raw_transactions(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    def raw_transactions(context: dg.AssetExecutionContext) -> Any:
         return frames(context.partition_key) if frames else raw_frame
 
     pipeline = build_ntropy_assets(raw_transactions, **kwargs)

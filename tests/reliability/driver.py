@@ -45,11 +45,10 @@ from ntropy_dagster.core.ledger import SubmissionLedger
 from ntropy_dagster.core.rejected import raise_if_wholly_rejected
 from ntropy_dagster.core.validation import validate_transactions
 from ntropy_dagster.core.warehouse import Warehouse
-from ntropy_dagster.dagster.assets import steps as dagster_steps
 
 #: Kill points: name -> (owner, attribute) pairs wrapped together (one call counter for all of them).
 KILL_POINTS: dict[str, list[tuple[Any, str]]] = {
-    "rejections.write": [(dagster_steps, "write_rejected"), (core_rejected, "write_rejected")],
+    "rejections.write": [(core_rejected.RejectionWriter, "add")],  # write_rejected writes through it too
     "ledger.claim_slot": [(SubmissionLedger, "claim_slot")],
     "ledger.record_batch": [(SubmissionLedger, "record_batch")],
     "ledger.update_status": [(SubmissionLedger, "update_status")],

@@ -117,6 +117,12 @@ SPECS: tuple[TableSpec, ...] = (
             "The batch's transaction ids and fingerprints (compressed JSON): what it was sent, for proving "
             "an adopted batch and storing only results whose transaction did not change since.",
         ),
+        Col(
+            "payloads",
+            TEXT,
+            "The transactions the batch was sent (compressed JSON): its results are stored, and the chunk "
+            "resent, without reading the raw data again.",
+        ),
         Col("batch_id", TEXT, "Ntropy batch id; empty while the chunk is being submitted."),
         Col(
             "previous_batch_ids",

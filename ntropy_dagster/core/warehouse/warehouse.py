@@ -83,19 +83,17 @@ class Warehouse:
             self.engine.dispose()
 
     @contextmanager
-    def begin(self) -> Iterator[sa.Connection]:
-        """A write transaction; pass the connection as ``conn=`` to :meth:`upsert`/:meth:`delete_where`."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(**{engines.WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+    def begin(self, conn: sa.Connection | None = None) -> Iterator[sa.Connection]:
+        """A write transaction; pass the connection as ``conn=`` to :meth:`upsert`/:meth:`delete_where`.
 
-    @contextmanager
-    def _transaction(self, conn: sa.Connection | None) -> Iterator[sa.Connection]:
+        Given the connection of a transaction already open, it is that transaction (nothing is committed
+        at the end of this block)."""
         if conn is not None:
             yield conn
-        else:
-            with self.begin() as own:
+            return
+        with self.engine.connect() as own:
+            own = own.execution_options(**{engines.WRITE_OPTION: True})
+            with own.begin():
                 yield own
 
     def table_name(self, logical: str) -> str:
@@ -138,7 +136,7 @@ class Warehouse:
         target = self._quoted(logical)
         now = dt.datetime.now(dt.timezone.utc)
         written = 0
-        with self._transaction(conn) as tx:
+        with self.begin(conn) as tx:
             for raw in iter_chunks(rows, self.chunk_size):
                 if raw.num_rows == 0:
                     continue
@@ -151,7 +149,7 @@ class Warehouse:
         if not equals:
             raise ValueError("delete_where needs at least one column=value condition")
         table = self.tables[self._check_table(logical)]
-        with self._transaction(conn) as tx:
+        with self.begin(conn) as tx:
             return tx.execute(sa.delete(table).where(*self._conditions(logical, equals))).rowcount
 
     def count(self, logical: str, **equals: Any) -> int:

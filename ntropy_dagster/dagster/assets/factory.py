@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 from dagster import AssetExecutionContext
 
 from ntropy_dagster.core.options import PipelineOptions
@@ -140,7 +139,7 @@ def raw_asset(
     """An asset of one materialization that reads the raw partition: account holders, batches."""
 
     @_raw_step(spec, settings, partitions_def)
-    def _asset(context: AssetExecutionContext, raw: pd.DataFrame) -> dg.MaterializeResult:
+    def _asset(context: AssetExecutionContext, raw: Any) -> dg.MaterializeResult:  # a frame or a source
         return step(context, raw, settings)
 
     return _asset
@@ -157,7 +156,7 @@ def enriched_asset(
     checks = enriched_check_specs(spec.key, settings.options.error_rate_threshold, partitions_def)
 
     @_raw_step(spec, settings, partitions_def, check_specs=checks, can_subset=spec.skippable)
-    def _enriched(context: AssetExecutionContext, raw: pd.DataFrame) -> Iterator[EnrichedEvent]:
+    def _enriched(context: AssetExecutionContext, raw: Any) -> Iterator[EnrichedEvent]:
         yield from materialize_enriched(context, raw, settings)
 
     return _enriched

@@ -12,9 +12,9 @@ the same functions. They call the Dagster-free core and turn its errors into ste
 from __future__ import annotations  # no Dagster-decorated function here
 
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import dagster as dg
@@ -28,9 +28,21 @@ from ntropy_dagster.core.errors import PartitionNotReadyError, PartitionNotSubmi
 from ntropy_dagster.core.ledger import SubmissionLedger
 from ntropy_dagster.core.marts import refresh_income, refresh_recurring_groups
 from ntropy_dagster.core.options import PipelineOptions
-from ntropy_dagster.core.rejected import partition_summary, raise_if_wholly_rejected, write_rejected
+from ntropy_dagster.core.rejected import (
+    InputTally,
+    RejectionWriter,
+    partition_summary,
+    raise_if_wholly_rejected,
+)
+from ntropy_dagster.core.sources import as_source
 from ntropy_dagster.core.submission import SubmissionResult, submit_partition
-from ntropy_dagster.core.validation import ColumnMapping, ValidatedInput, validate_transactions
+from ntropy_dagster.core.validation import (
+    INPUT_COLUMNS,
+    ColumnMapping,
+    ValidatedInput,
+    validate_stream,
+    validate_transactions,
+)
 from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.dagster.assets.checks import (
     enriched_check_results,
@@ -101,36 +113,76 @@ def failures(context: StepContext) -> AbstractContextManager[None]:
     return step_failures(**{"ntropy/partition_key": partition_key_of(context)})
 
 
-def validate_frame(
-    context: StepContext, frame: Any, column_mapping: ColumnMapping | None, *, source: str
-) -> ValidatedInput:
-    """Validate the frame's rows (rejections are kept, not raised) and log the partition's summary;
-    ``source`` names the frame in errors. A frame that is not a DataFrame fails without retries."""
-    if not isinstance(frame, pd.DataFrame):
-        raise dg.Failure(
-            f"Expected a pandas DataFrame from {source}, got {type(frame).__name__}", allow_retries=False
-        )
-    validated = validate_transactions(frame, column_mapping)
-    context.log.info(partition_summary(validated, partition_key_of(context)))
-    return validated
+def read_partition(
+    raw: Any, column_mapping: ColumnMapping | None, options: PipelineOptions, *, source: str
+) -> Iterator[ValidatedInput]:
+    """The partition's validated chunks: a DataFrame is validated whole, a streamed source
+    (:mod:`ntropy_dagster.core.sources`: Parquet files, a SQL query, an iterator of frames) read and
+    validated ``options.read_chunk_rows`` rows at a time. ``source`` names the input in errors; an input of
+    any other type fails without retries."""
+    if isinstance(raw, pd.DataFrame):
+        return iter([validate_transactions(raw, column_mapping)])
+    try:
+        stream = as_source(raw)
+    except TypeError as exc:
+        raise dg.Failure(f"{source}: {exc}", allow_retries=False) from exc
+    if stream is None:  # pragma: no cover - as_source gives None for DataFrames only
+        raise dg.Failure(f"{source}: nothing to read", allow_retries=False)
+    return validate_stream(stream.frames(options.read_chunk_rows), column_mapping)
 
 
-def validate_raw(context: StepContext, raw: Any, settings: StepSettings) -> ValidatedInput:
-    """Validate the raw asset's partition with the pipeline's column mapping."""
-    return validate_frame(context, raw, settings.column_mapping, source=settings.keys.raw.to_user_string())
+def read_raw(context: StepContext, raw: Any, settings: StepSettings) -> Iterator[ValidatedInput]:
+    """The raw asset's partition as validated chunks, with the pipeline's column mapping."""
+    del context
+    return read_partition(
+        raw, settings.column_mapping, settings.options, source=settings.keys.raw.to_user_string()
+    )
 
 
-def create_account_holders(
-    context: StepContext, client: NtropyClient, warehouse: Warehouse, validated: ValidatedInput
-) -> dict[str, Any]:
-    """Create the account holders the warehouse does not know yet; return the counts as metadata."""
-    with failures(context):
-        created, existing = ensure_account_holders(client, warehouse, validated)
-    return {
-        "ntropy/account_holders_seen": len(validated.account_holders),
-        "ntropy/account_holders_created": created,
-        "ntropy/account_holders_existing": existing,
-    }
+@dataclass
+class HolderCounts:
+    """The account holders a step's partition names: created by this step, or already existing."""
+
+    seen: set[str] = field(default_factory=set)
+    created: int = 0
+    existing: int = 0
+
+    def metadata(self) -> dict[str, Any]:
+        """The counts as materialization metadata."""
+        return {
+            "ntropy/account_holders_seen": len(self.seen),
+            "ntropy/account_holders_created": self.created,
+            "ntropy/account_holders_existing": self.existing,
+        }
+
+
+def creating_holders(
+    context: StepContext,
+    client: NtropyClient,
+    warehouse: Warehouse,
+    chunks: Iterable[ValidatedInput],
+    counts: HolderCounts,
+) -> Iterator[ValidatedInput]:
+    """``chunks``, each once the account holders it names exist (created when the warehouse does not
+    know them), counted in ``counts``."""
+    for chunk in chunks:
+        new = [h for h in chunk.account_holders if h.id not in counts.seen]
+        if new:
+            with failures(context):
+                created, existing = ensure_account_holders(
+                    client, warehouse, replace(chunk, account_holders=new)
+                )
+            counts.created += created
+            counts.existing += existing
+            counts.seen.update(h.id for h in new)
+        yield chunk
+
+
+def writing_rejections(chunks: Iterable[ValidatedInput], writer: RejectionWriter) -> Iterator[ValidatedInput]:
+    """``chunks``, each once its rejected rows are written."""
+    for chunk in chunks:
+        writer.add(chunk)
+        yield chunk
 
 
 def _scope(context: StepContext) -> dict[str, Any]:
@@ -138,61 +190,85 @@ def _scope(context: StepContext) -> dict[str, Any]:
     return {"partition_key": partition_key_of(context), "log": context.log}
 
 
-def record_rejections(context: StepContext, warehouse: Warehouse, validated: ValidatedInput) -> int:
-    """Replace the partition's rejected rows (removing its enriched rows that are no longer valid rows),
-    then fail the step, without retries, if every row of the partition was rejected; return how many
-    rejections were written. An empty partition is not rejected: it has nothing to enrich."""
-    partition_key = partition_key_of(context)
-    rejected = write_rejected(warehouse, partition_key, validated, log=context.log)
-    with failures(context):
-        raise_if_wholly_rejected(validated, partition_key)
-    return rejected
+@dataclass
+class Reading:
+    """What a submitting step learnt while it read its partition."""
+
+    tally: InputTally
+    rejections: int
+
+    def check(self, context: StepContext) -> None:
+        """Log the partition's summary, then fail, without retries, if every row of it was rejected (an
+        empty partition is not rejected: it has nothing to enrich)."""
+        partition_key = partition_key_of(context)
+        context.log.info(partition_summary(self.tally, partition_key))
+        with failures(context):
+            raise_if_wholly_rejected(self.tally, partition_key)
 
 
-def submit_validated(
+def submit_chunks(
     context: StepContext,
     client: NtropyClient,
     warehouse: Warehouse,
-    validated: ValidatedInput,
+    chunks: Iterable[ValidatedInput],
     options: PipelineOptions,
-) -> tuple[SubmissionResult, int]:
-    """Record the rejected rows and submit what the ledger does not have yet; return (result, rejections)."""
-    rejected = record_rejections(context, warehouse, validated)
+) -> tuple[SubmissionResult, Reading]:
+    """Write the partition's rejected rows and submit what the ledger does not have yet, a chunk at a
+    time; then remove the enriched rows the partition no longer has as valid rows."""
+    tally, writer = InputTally(), RejectionWriter(warehouse, partition_key_of(context), log=context.log)
     ledger, started = SubmissionLedger(warehouse), time.monotonic()
     with failures(context):
         result = submit_partition(
-            client, ledger, validated, options=options, run_id=context.run.run_id, **_scope(context)
+            client,
+            ledger,
+            writing_rejections(tally.counted(chunks), writer),
+            options=options,
+            run_id=context.run.run_id,
+            **_scope(context),
         )
+        assert result.scan is not None
+        writer.finish(result.scan.seen)
     result.duration_seconds = time.monotonic() - started
+    reading = Reading(tally, writer.written)
+    reading.check(context)
     _log_submission(context, result)
-    return result, rejected
+    return result, reading
 
 
-def submit_wait_store_validated(
+def submit_wait_store_chunks(
     context: StepContext,
     client: NtropyClient,
     warehouse: Warehouse,
-    validated: ValidatedInput,
+    chunks: Iterable[ValidatedInput],
     options: PipelineOptions,
-) -> tuple[SubmissionResult, EnrichResult, int]:
-    """The blocking path: rejected rows, then submit, wait for the batches and store their results."""
-    rejected = record_rejections(context, warehouse, validated)
+) -> tuple[SubmissionResult, EnrichResult, Reading]:
+    """The blocking path: rejected rows and submission a chunk at a time, then wait for the batches and
+    store their results."""
+    tally, writer = InputTally(), RejectionWriter(warehouse, partition_key_of(context), log=context.log)
     started = time.monotonic()
     with failures(context):
         submission, result = submit_wait_and_store(
-            client, warehouse, validated, options=options, run_id=context.run.run_id, **_scope(context)
+            client,
+            warehouse,
+            writing_rejections(tally.counted(chunks), writer),
+            options=options,
+            run_id=context.run.run_id,
+            **_scope(context),
         )
+        writer.finish(None)  # the results step removed what the partition no longer has
     result.duration_seconds = time.monotonic() - started - submission.duration_seconds
+    reading = Reading(tally, writer.written)
+    reading.check(context)
     _log_submission(context, submission)
     _log_stored(context, result)
-    return submission, result, rejected
+    return submission, result, reading
 
 
-def store_validated(
+def store_chunks(
     context: StepContext,
     client: NtropyClient,
     warehouse: Warehouse,
-    validated: ValidatedInput,
+    chunks: Iterable[ValidatedInput],
     options: PipelineOptions,
 ) -> EnrichResult | None:
     """Upsert the results of the partition's finished batches into the enriched table.
@@ -203,11 +279,17 @@ def store_validated(
     never submitted fails, without retries. A partition whose rows were all rejected has its enriched
     rows removed, then fails.
     """
+    tally = InputTally()
     ledger, started = SubmissionLedger(warehouse), time.monotonic()
     with failures(context):
         try:
             result = store_partition_results(
-                client, ledger, warehouse, validated, batch_size=options.batch_size, **_scope(context)
+                client,
+                ledger,
+                warehouse,
+                tally.counted(chunks),
+                batch_size=options.batch_size,
+                **_scope(context),
             )
         except PartitionNotSubmittedError:
             raise  # nothing on Ntropy to wait for: a submission must run first (not retried)
@@ -219,7 +301,7 @@ def store_validated(
                 "when they finish."
             )
             return None
-        raise_if_wholly_rejected(validated, partition_key_of(context))
+    Reading(tally, 0).check(context)
     result.duration_seconds = time.monotonic() - started
     _log_stored(context, result)
     return result
@@ -238,7 +320,7 @@ def _log_stored(context: StepContext, result: EnrichResult) -> None:
     context.log.info(f"Stored {result.rows_written} enriched transactions in {result.duration_seconds:.1f}s")
 
 
-def submission_metadata(validated: ValidatedInput, result: SubmissionResult, rejected: int) -> dict[str, Any]:
+def submission_metadata(reading: Reading, result: SubmissionResult) -> dict[str, Any]:
     """What a submission shows on its materialization: batches, counts, content hash, request ids."""
     return {
         "ntropy/batch_ids": result.batch_ids,
@@ -250,14 +332,26 @@ def submission_metadata(validated: ValidatedInput, result: SubmissionResult, rej
         "ntropy/transactions_unchanged": result.unchanged,
         "ntropy/transactions_in_flight": result.in_flight,
         "ntropy/transactions_superseded": result.superseded,
-        "ntropy/valid_rows": len(validated.payloads),
-        "ntropy/raw_rows": validated.raw_rows,
-        "ntropy/rejected_rows": len({r.row_number for r in validated.rejected}),
-        "ntropy/rejections": rejected,
+        "ntropy/valid_rows": reading.tally.valid_rows,
+        "ntropy/raw_rows": reading.tally.raw_rows,
+        "ntropy/rejected_rows": reading.tally.rejected_rows,
+        "ntropy/rejections": reading.rejections,
         "ntropy/content_hash": result.content_hash,
         "ntropy/request_ids": result.request_ids,
         "ntropy/duration_seconds": round(result.duration_seconds, 3),
     }
+
+
+def raw_columns(raw: Any, column_mapping: ColumnMapping | None = None) -> list[str]:
+    """The raw input's column names: a DataFrame's, a source's selected columns, else the names the
+    column mapping gives the v3 input columns (a SQL query's columns are known only once it runs)."""
+    if isinstance(raw, pd.DataFrame):
+        return [str(c) for c in raw.columns]
+    columns = getattr(raw, "columns", None)
+    if columns:
+        return [str(c) for c in columns]
+    raw_name = {v3: name for name, v3 in (column_mapping or ColumnMapping()).columns.items()}
+    return [raw_name.get(v3, v3) for v3 in INPUT_COLUMNS]
 
 
 def enriched_lineage(
@@ -344,18 +438,19 @@ def enrich_blocking(
     context: StepContext,
     client: NtropyClient,
     warehouse: Warehouse,
-    validated: ValidatedInput,
+    chunks: Iterable[ValidatedInput],
     options: PipelineOptions,
     *,
     lineage: dg.TableColumnLineage | None = None,
-    extra_metadata: dict[str, Any] | None = None,
+    extra_metadata: Callable[[], dict[str, Any]] | None = None,
 ) -> Iterator[EnrichedEvent]:
-    """Submit, wait, store, then yield the materialization (with the submission's metadata) and checks."""
-    submission, result, rejected = submit_wait_store_validated(context, client, warehouse, validated, options)
+    """Submit, wait, store, then yield the materialization (with the submission's metadata, and
+    ``extra_metadata()`` once the partition is read) and checks."""
+    submission, result, reading = submit_wait_store_chunks(context, client, warehouse, chunks, options)
     metadata = (
         enriched_metadata(context, warehouse, result, lineage)
-        | (extra_metadata or {})
-        | submission_metadata(validated, submission, rejected)
+        | (extra_metadata() if extra_metadata else {})
+        | submission_metadata(reading, submission)
     )
     yield from enriched_events(context, warehouse, result, options, metadata)
 
@@ -370,24 +465,30 @@ def enrich_frame(
     options: PipelineOptions,
 ) -> Iterator[EnrichedEvent]:
     """The whole blocking path for the context's partition: validate, rejected rows, account holders,
-    submit, wait, store; yields the materialization and the check results."""
+    submit, wait, store; yields the materialization and the check results. ``frame`` is a DataFrame or
+    a streamed source (read a chunk at a time)."""
     warehouse.ensure_schema()
-    validated = validate_frame(context, frame, column_mapping, source="the caller of enrich()")
-    holders = create_account_holders(context, client, warehouse, validated)
-    yield from enrich_blocking(context, client, warehouse, validated, options, extra_metadata=holders)
+    chunks = read_partition(frame, column_mapping, options, source="the caller of enrich()")
+    holders = HolderCounts()
+    chunks = creating_holders(context, client, warehouse, chunks, holders)
+    yield from enrich_blocking(context, client, warehouse, chunks, options, extra_metadata=holders.metadata)
 
 
 def materialize_account_holders(
     context: dg.AssetExecutionContext, raw: Any, settings: StepSettings
 ) -> dg.MaterializeResult:
     """The account-holders asset: create the partition's account holders the warehouse does not know."""
-    warehouse = step_warehouse(context, settings)
-    validated = validate_raw(context, raw, settings)
-    holders = create_account_holders(context, step_client(context, settings), warehouse, validated)
+    warehouse, holders = step_warehouse(context, settings), HolderCounts()
+    for _chunk in creating_holders(
+        context, step_client(context, settings), warehouse, read_raw(context, raw, settings), holders
+    ):
+        pass
     # The table is shared by every partition: a partition's rows are the account holders it names.
     total = warehouse.count("account_holders")
-    rows = len(validated.account_holders) if context.has_partition_key else total
-    metadata = table_metadata(warehouse, "account_holders", rows, **{**holders, TABLE_ROW_COUNT: total})
+    rows = len(holders.seen) if context.has_partition_key else total
+    metadata = table_metadata(
+        warehouse, "account_holders", rows, **{**holders.metadata(), TABLE_ROW_COUNT: total}
+    )
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -396,13 +497,12 @@ def materialize_batches(
 ) -> dg.MaterializeResult:
     """The batches asset (sensor mode): submit the partition's new content; the sensor does the rest."""
     warehouse = step_warehouse(context, settings)
-    validated = validate_raw(context, raw, settings)
-    result, rejected = submit_validated(
-        context, step_client(context, settings), warehouse, validated, settings.options
+    result, reading = submit_chunks(
+        context, step_client(context, settings), warehouse, read_raw(context, raw, settings), settings.options
     )
     if result.failed:
         context.log.error(f"Batches that failed for good: {result.failed}")
-    metadata = submission_metadata(validated, result, rejected)
+    metadata = submission_metadata(reading, result)
     return dg.MaterializeResult(metadata=partition_table_metadata(context, warehouse, "batches", metadata))
 
 
@@ -422,12 +522,13 @@ def materialize_enriched(
             allow_retries=False,
         )
     client, warehouse = step_client(context, settings), step_warehouse(context, settings)
-    validated = validate_raw(context, raw, settings)
-    lineage = enriched_lineage(settings.keys.raw, [str(c) for c in raw.columns], settings.column_mapping)
+    chunks = read_raw(context, raw, settings)
+    columns = raw_columns(raw, settings.column_mapping)
+    lineage = enriched_lineage(settings.keys.raw, columns, settings.column_mapping)
     if settings.blocking:
-        yield from enrich_blocking(context, client, warehouse, validated, settings.options, lineage=lineage)
+        yield from enrich_blocking(context, client, warehouse, chunks, settings.options, lineage=lineage)
         return
-    result = store_validated(context, client, warehouse, validated, settings.options)
+    result = store_chunks(context, client, warehouse, chunks, settings.options)
     if result is None:
         return  # batches still processing: no materialization and no check results in this run
     metadata = enriched_metadata(context, warehouse, result, lineage)
