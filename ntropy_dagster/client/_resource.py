@@ -172,6 +172,23 @@ def validate_input(
         raise error(exc.errors(include_url=False, include_input=False), what=what) from None
 
 
+def bounded_list(
+    items: Iterable[T], *, max_items: int, error: type[InputValidationError], what: str
+) -> list[T]:
+    """``items`` as a list of 1 to ``max_items`` items (reading at most ``max_items + 1`` of them), else
+    ``error`` located at ``data``."""
+    batch = list(islice(iter(items), max_items + 1))
+    if len(batch) > max_items:
+        raise error(
+            [{"loc": ("data",), "msg": f"more than {max_items} items", "type": "too_long"}], what=what
+        )
+    if not batch:
+        raise error(
+            [{"loc": ("data",), "msg": "at least one item is required", "type": "too_short"}], what=what
+        )
+    return batch
+
+
 def validate_many(
     adapter: pydantic.TypeAdapter[list[InputT]],
     items: Iterable[InputT | Mapping[str, Any]],
@@ -185,15 +202,7 @@ def validate_many(
     At most ``max_items + 1`` items are read from ``items``, so an oversized generator is rejected without
     being consumed entirely.
     """
-    batch = list(islice(iter(items), max_items + 1))
-    if len(batch) > max_items:
-        raise error(
-            [{"loc": ("data",), "msg": f"more than {max_items} items", "type": "too_long"}], what=what
-        )
-    if not batch:
-        raise error(
-            [{"loc": ("data",), "msg": "at least one item is required", "type": "too_short"}], what=what
-        )
+    batch = bounded_list(items, max_items=max_items, error=error, what=what)
     try:
         return adapter.validate_python(batch)
     except pydantic.ValidationError as exc:

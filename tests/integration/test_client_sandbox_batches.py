@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from ntropy_dagster.client import (
     EnrichedTransaction,
     NtropyClient,
     TransactionValidationError,
+    UnprocessableEntityError,
     WaitTimeoutError,
 )
 from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, run_sandbox
@@ -179,3 +181,19 @@ async def test_invalid_batches_are_refused_before_any_http(client: Any, api: Har
     with pytest.raises(TransactionValidationError):
         await run(client.batches.create([]))
     assert api.sent == []
+
+
+async def test_validated_payloads_are_sent_as_given(client: Any, api: Harness, uid: str) -> None:
+    """``validate=False``: the caller's JSON-ready payloads go out byte for byte (no second validation);
+    the count limits still hold, and the API still refuses what is invalid."""
+    items = _items(uid, 3)
+    batch = await run(client.batches.create(items, validate=False))
+    sent = api.sent[-1]
+    assert sent.method == "POST" and json.loads(sent.content)["data"] == items
+    assert batch.total == 3
+    with pytest.raises(TransactionValidationError) as too_many:
+        await run(client.batches.create([items[0]] * (MAX_BATCH_SIZE + 1), validate=False))
+    assert "more than 24960 items" in str(too_many.value)
+    with pytest.raises(UnprocessableEntityError) as refused:  # not checked here, but by the API
+        await run(client.batches.create([{**items[0], "amount": -5.0}], validate=False))
+    assert refused.value.status_code == 422 and refused.value.request_id

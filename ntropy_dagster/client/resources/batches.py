@@ -15,6 +15,7 @@ from ntropy_dagster.client._base import Op, RequestSpec, path_segment
 from ntropy_dagster.client._resource import (
     C,
     Resource,
+    bounded_list,
     endpoint,
     page_request,
     paginated,
@@ -57,12 +58,16 @@ class Batches(Resource[C]):
         data: Iterable[TransactionInput | Mapping[str, Any]],
         *,
         priority: Literal["default", "low"] = "default",
+        validate: bool = True,
     ) -> Op[Batch]:
         """Submit transactions for enrichment (``POST /v3/batches``).
 
         Every item is validated first; :class:`TransactionValidationError` names each bad item as
         ``data[i].field``. More than 24,960 items (see :func:`chunk_transactions`) or none at all is rejected
-        before any HTTP request.
+        before any HTTP request. ``validate=False`` sends ``data`` as given: JSON-ready dicts the caller
+        already validated against :class:`TransactionInput` and dumped (as ``mode="json",
+        exclude_none=True``), such as the payloads of ``ntropy_dagster.core.validation``; validating them
+        again would cost more than the request's encoding.
 
         Not retried after a connection error that may have happened once the request was sent (read
         errors/timeouts): the batch may have been created, and a blind retry would enrich (and bill) the
@@ -70,18 +75,20 @@ class Batches(Resource[C]):
         """
         if priority not in ("default", "low"):
             raise ValueError(f"priority must be 'default' or 'low', got {priority!r}")
-        items = validate_many(
-            _TRANSACTIONS,
-            data,
-            max_items=MAX_BATCH_SIZE,
-            error=TransactionValidationError,
-            what="transactions",
-        )
-        body = {
-            "operation": BATCH_OPERATION,
-            "data": _TRANSACTIONS.dump_python(items, mode="json", exclude_none=True),
-            "priority": priority,
-        }
+        if validate:
+            items = validate_many(
+                _TRANSACTIONS,
+                data,
+                max_items=MAX_BATCH_SIZE,
+                error=TransactionValidationError,
+                what="transactions",
+            )
+            payloads: Any = _TRANSACTIONS.dump_python(items, mode="json", exclude_none=True)
+        else:
+            payloads = bounded_list(
+                data, max_items=MAX_BATCH_SIZE, error=TransactionValidationError, what="transactions"
+            )
+        body = {"operation": BATCH_OPERATION, "data": payloads, "priority": priority}
         # Encoded once here, so a retry does not serialise 24,960 transactions again.
         return self._request(
             "POST", "/v3/batches", parse_model(Batch), content=orjson.dumps(body), idempotent=False
