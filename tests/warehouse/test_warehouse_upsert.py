@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import tracemalloc
 from collections.abc import Callable, Iterator
 
 import pandas as pd
@@ -297,3 +298,25 @@ def test_constant_columns_and_single_rows_round_trip(wh: Warehouse) -> None:
     assert list(stored["currency"]) == ["€'", "EUR", "EUR"]
     assert stored.loc["tx-2", "enriched_at"].to_pydatetime() == when
     assert list(stored["amount"]) == [1.5] * 3
+
+
+def test_long_constant_values_are_not_kept_by_the_statement_cache(wh: Warehouse) -> None:
+    """sqlite3 keeps the last 128 statements compiled per connection: one-row writes quoting a long value
+    each (a ledger chunk's payloads) in their SQL would keep every such value in memory."""
+    texts = [f"{i:03d}" + "x" * 200_000 for i in range(40)]
+    with wh.engine.connect() as conn:
+        tracemalloc.start()
+        try:
+            for i, text in enumerate(texts):
+                with conn.begin():
+                    wh.upsert(
+                        "enriched_transactions",
+                        [{"transaction_id": f"tx-{i}", "description": text}],
+                        conn=conn,
+                    )
+            retained, _peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert retained < 2_000_000  # 40 statements quoting 200 kB each would keep 8 MB
+    stored = _by_id(wh)
+    assert [stored.loc[f"tx-{i}", "description"] for i in range(40)] == texts

@@ -114,11 +114,17 @@ def _sqlite_values(arr: pa.ChunkedArray) -> list[object]:
     return [_SQLITE_NULL if v is None else v for v in values]
 
 
+#: The longest text written as a SQL literal (see :func:`_sqlite_constant`).
+MAX_LITERAL = 256
+
+
 def _sqlite_constant(arr: pa.ChunkedArray) -> str | None:
     """A SQL literal for a column whose values are all NULL or all one text/integer value, else None.
 
     Binding a value costs SQLite more than inserting it: constant columns (a chunk's batch id, partition,
-    source, write timestamp, all-NULL fields) are written as literals in the statement instead.
+    source, write timestamp, all-NULL fields) are written as literals in the statement instead. Only short
+    ones: sqlite3 keeps the last 128 statements compiled per connection, and a statement quoting a long
+    value (a chunk's payloads in the ledger) would keep that value in memory once per write.
     """
     if arr.null_count == len(arr):
         return "NULL"
@@ -131,8 +137,8 @@ def _sqlite_constant(arr: pa.ChunkedArray) -> str | None:
     if isinstance(low, int):
         return str(low)
     text = str(low)
-    if "\x00" in text:
-        return None  # SQLite text literals end at NUL; bind such values
+    if "\x00" in text or len(text) > MAX_LITERAL:
+        return None  # SQLite text literals end at NUL; bind such values, and long ones
     return "'" + text.replace("'", "''") + "'"
 
 
