@@ -187,7 +187,7 @@ def plugin(input_path: str, base_url: str, api_key: str, db_path: str, *, whole_
     )
 
     @dg.asset(name="raw_transactions", partitions_def=dg.DailyPartitionsDefinition(start_date="2025-01-01"))
-    def raw_transactions(context: dg.AssetExecutionContext) -> pd.DataFrame | ParquetSource:
+    def raw_transactions(context: dg.AssetExecutionContext) -> Any:  # a DataFrame or a ParquetSource
         del context
         return pd.read_parquet(input_path) if whole_frame else ParquetSource(input_path)
 

@@ -84,21 +84,23 @@ def store_partition_results(
         for part in chunks:
             scan.add(part)
     result = EnrichResult(partition_key, valid_rows=scan.valid_rows)
-    live: list[tuple[LedgerRow, dict[str, str]]] = []
+    live: list[LedgerRow] = []
     for row in ledger.pending(partition_key):
-        members = scan.members_of(ledger, row)
-        if scan.still_current(chunk_key(row), members):
-            live.append((row, members))
+        # A chunk sent from this scan is current as a whole: its members are read when it is stored,
+        # one chunk at a time (all of a large partition's members would be its every id).
+        if chunk_key(row) in scan.sent or scan.still_current(chunk_key(row), scan.members_of(ledger, row)):
+            live.append(row)
         else:  # nothing of it is left to store, whatever its batch does
             ledger.mark_enriched([row], status=SUPERSEDED)
-    _raise_unless_finished(partition_key, [row for row, _ in live])
+    _raise_unless_finished(partition_key, live)
     stamp, stored = utcnow(), []
-    for row, chunk in live:
+    for row in live:
         if row.status == FAILED or row.batch_id is None:
             result.failed_batch_ids.append(row.batch_id or f"chunk {row.chunk_index}")
             result.failure_messages.append(row.error_message or "batch failed")
             stored.append(row)
             continue
+        chunk = scan.members_of(ledger, row)
         records = client.batches.results_records(row.batch_id)
         if {str(r.get("id")) for r in records} != chunk.keys():
             message = f"batch {row.batch_id} results do not hold the {len(chunk)} transactions of its chunk"
@@ -119,9 +121,9 @@ def store_partition_results(
             enriched_at=stamp,
             fingerprints=[chunk[i] for i in ids],
         )
-        del records, sent
-        result.rows_written += warehouse.upsert("enriched_transactions", table)
         result.stale_results += len(chunk) - len(ids)
+        del records, sent, chunk  # one batch's rows at a time
+        result.rows_written += warehouse.upsert("enriched_transactions", table)
         codes = table.column("error_code").drop_null().to_pylist()
         result.errored_items += len(codes)
         result.error_codes.update(codes)

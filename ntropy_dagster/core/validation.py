@@ -9,6 +9,7 @@ never dropped: each failing field becomes a :class:`RejectedRow` naming the row 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -170,6 +171,11 @@ def validate_stream(
             ids = [str(p["id"]) for p in validated.payloads]
         seen.add(ids)
         yield validated
+        del validated, frame
+        # The consumer is done with the chunk. Its pandas objects sit in reference cycles that reach the
+        # oldest generation, which the collector's thresholds would leave for many chunks: memory would
+        # grow with the partition. A full collection per chunk costs ~60 ms per 25,000 rows.
+        gc.collect()
 
 
 def _without_earlier_ids(validated: ValidatedInput, ids: list[str], again: Any) -> ValidatedInput:

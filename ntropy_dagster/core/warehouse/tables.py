@@ -193,7 +193,9 @@ SPECS: tuple[TableSpec, ...] = (
             "Hash of the transaction as it was sent to Ntropy: a re-run submits it again only if it changed.",
         ),
         Col("enriched_at", TS, "When the row was written (UTC)."),
-        indexes=(("partition_key",),),
+        # A partition's ids from the index alone: the stale-row pass reads a million of them without
+        # touching (and caching) the table's pages.
+        indexes=(("partition_key", "transaction_id"),),
         touch="enriched_at",
     ),
     _spec(
