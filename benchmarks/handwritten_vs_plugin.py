@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -230,7 +231,17 @@ def child_main(args: argparse.Namespace) -> int:
 
 
 def write_input(rows: int, path: Path) -> None:
-    """``rows`` synthetic transactions of one day (about 100 per account holder) as Parquet."""
+    """``rows`` synthetic transactions of one day (about 100 per account holder) as Parquet.
+
+    Written by a process of its own: Linux reports as a child's peak RSS (``ru_maxrss``) at least the
+    parent's RSS when it forked, so a driver that had built a million-row frame would be measured in
+    every child it starts."""
+    subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--write-input", str(rows), str(path)], check=True
+    )
+
+
+def _write_input_here(rows: int, path: Path) -> None:
     from ntropy_dagster.sandbox.synthetic import synthetic_transactions
 
     synthetic_transactions(DAY, n=rows, account_holders=max(1, rows // 100)).to_parquet(path)
@@ -390,12 +401,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--write-input", nargs=2, metavar=("ROWS", "PATH"), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the comparison (or one child) and print the figures."""
     args = parse_args(argv)
+    if args.write_input:
+        _write_input_here(int(args.write_input[0]), Path(args.write_input[1]))
+        return 0
     if args.child:
         return child_main(args)
     sizes = args.rows or ([250_000] if args.profile else [50_000, 250_000])
