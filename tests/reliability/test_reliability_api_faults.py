@@ -361,7 +361,10 @@ def test_responses_slower_than_the_timeout_for_a_while_heal_without_a_second_bat
         assert tap.statuses(LIST_BATCHES)[-1] == 200  # the adoption search
     else:
         # Dropped unhandled (ClientDisconnect, a 500 nobody reads): the retry finds no orphan, sends it.
-        assert slow_post.status == 500 and len(tap.to(POST_BATCH)) == 4
+        # A retry sends the partition's next chunk before it resumes this one, so that chunk's first
+        # POST may meet the slow API too and be dropped: only three POSTs ever created a batch.
+        posts = [e.status for e in tap.to(POST_BATCH)]
+        assert slow_post.status == 500 and len(posts) >= 4 and posts.count(200) == 3, posts
     record("API answer slower than the client's timeout (request timed out)", len(timed_out))
 
 
