@@ -86,7 +86,6 @@ class PartitionScan:
     sent: set[ChunkKey] = field(default_factory=set)
     sent_rows: int = 0
     seen: IdSet = field(default_factory=IdSet)
-    raw_rows: int = 0
     valid_rows: int = 0
     new: int = 0
     changed: int = 0
@@ -129,7 +128,6 @@ class PartitionScan:
                 delta.payloads.append(payload)
                 delta.fingerprints.append(fp)
         self.seen.add(ids)
-        self.raw_rows += validated.raw_rows
         self.valid_rows += len(ids)
         return delta
 
@@ -142,6 +140,14 @@ class PartitionScan:
         """The members of a pending chunk (read from the ledger unless the scan has them)."""
         key = chunk_key(row)
         return self.members[key] if key in self.members else ledger.members(row)
+
+    def payloads_of(
+        self, ledger: SubmissionLedger, row: LedgerRow, ids: Iterable[str]
+    ) -> list[dict[str, Any]]:
+        """The payloads of ``ids`` (current members of ``row``'s chunk): as its intent recorded them, else
+        (a chunk recorded before payloads were) as this scan found them in the partition."""
+        sent = {str(p["id"]): p for p in ledger.payloads(row) or ()}
+        return [sent.get(i) or self.current_payloads[i] for i in ids]
 
     def still_current(self, key: ChunkKey, members: Mapping[str, str]) -> list[str]:
         """The ids of ``members`` whose transaction is in the partition unchanged, in id order."""

@@ -111,10 +111,9 @@ def store_partition_results(
             continue
         ids = scan.still_current(chunk_key(row), chunk)
         keep = set(ids)
-        sent = {str(p["id"]): p for p in ledger.payloads(row) or ()}
         table = flatten_results(
             [r for r in records if str(r.get("id")) in keep],
-            [sent.get(i) or scan.current_payloads[i] for i in ids],
+            scan.payloads_of(ledger, row, ids),
             batch_id=row.batch_id,
             partition_key=partition_key,
             source=source,
@@ -122,7 +121,7 @@ def store_partition_results(
             fingerprints=[chunk[i] for i in ids],
         )
         result.stale_results += len(chunk) - len(ids)
-        del records, sent, chunk  # one batch's rows at a time
+        del records, chunk  # one batch's rows at a time
         result.rows_written += warehouse.upsert("enriched_transactions", table)
         codes = table.column("error_code").drop_null().to_pylist()
         result.errored_items += len(codes)

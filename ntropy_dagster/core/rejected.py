@@ -63,11 +63,7 @@ class RejectionWriter:
             for r in validated.rejected
         ]
         with self.warehouse.begin(conn) as tx:
-            if not self._cleared:
-                self.warehouse.delete_where(
-                    "rejected_transactions", partition_key=self.partition_key, conn=tx
-                )
-                self._cleared = True
+            self._clear_once(tx)
             if rows:
                 self.warehouse.upsert("rejected_transactions", rows, conn=tx)
         for r in validated.rejected[: max(LOGGED_REJECTIONS - self.written, 0)]:
@@ -79,11 +75,7 @@ class RejectionWriter:
         """Remove the partition's enriched rows whose id is not in ``valid_ids`` (every valid row of the
         partition; None: they were removed already); return how many."""
         with self.warehouse.begin(conn) as tx:
-            if not self._cleared:
-                self.warehouse.delete_where(
-                    "rejected_transactions", partition_key=self.partition_key, conn=tx
-                )
-                self._cleared = True
+            self._clear_once(tx)
             if valid_ids is None:
                 return 0
             removed = remove_stale_enriched(self.warehouse, self.partition_key, valid_ids, conn=tx)
@@ -93,6 +85,12 @@ class RejectionWriter:
                 "valid rows"
             )
         return removed
+
+    def _clear_once(self, conn: sa.Connection) -> None:
+        """Delete the rejections an earlier run wrote for the partition, the first time only."""
+        if not self._cleared:
+            self.warehouse.delete_where("rejected_transactions", partition_key=self.partition_key, conn=conn)
+            self._cleared = True
 
 
 def write_rejected(

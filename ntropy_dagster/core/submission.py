@@ -112,15 +112,14 @@ def submit_partition(
     read: only the pending chunks are carried on with.
     """
     options = options or PipelineOptions()
-    submitter = _Submitter(client, ledger, options, partition_key, run_id, log, sleep)
     if scan is None:
         scan, chunks = open_scan(
             ledger, validated, partition_key=partition_key, source=source, batch_size=options.batch_size
         )
     else:
         chunks = iter(())
+    submitter = _Submitter(client, ledger, options, partition_key, run_id, log, sleep, scan)
     result = submitter.result = SubmissionResult(partition_key, content_hash="", scan=scan)
-    submitter.scan = scan
     waiting = Delta()
     for part in chunks:
         delta = scan.add(part)
@@ -154,8 +153,8 @@ class _Submitter:
     run_id: str | None
     log: logging.Logger | Any
     sleep: Callable[[float], None]
+    scan: PartitionScan
     result: SubmissionResult = field(init=False)
-    scan: PartitionScan = field(init=False)
     known_ids: set[str] | None = None
     #: Chunks sent by this call (not resumed again in it), and how many of them were new.
     sent_now: set[ChunkKey] = field(default_factory=set)
@@ -234,8 +233,7 @@ class _Submitter:
             result.failed.append(row.batch_id or f"chunk {index}")
             return
         result.superseded += len(members) - len(ids)
-        sent = {str(p["id"]): p for p in self.ledger.payloads(row) or ()}
-        payloads = [sent.get(i) or self.scan.current_payloads[i] for i in ids]
+        payloads = self.scan.payloads_of(self.ledger, row, ids)
         self.send(chunk_key(row), payloads, {i: members[i] for i in ids}, attempt=attempt)
 
     def send(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -178,7 +179,9 @@ def validate_stream(
         gc.collect()
 
 
-def _without_earlier_ids(validated: ValidatedInput, ids: list[str], again: Any) -> ValidatedInput:
+def _without_earlier_ids(
+    validated: ValidatedInput, ids: list[str], again: npt.NDArray[np.bool_]
+) -> ValidatedInput:
     """``validated`` with the payloads whose id an earlier chunk had moved to its rejections."""
     rows = validated.row_numbers
     duplicates = [

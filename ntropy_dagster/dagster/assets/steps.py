@@ -120,20 +120,17 @@ def read_partition(
     (:mod:`ntropy_dagster.core.sources`: Parquet files, a SQL query, an iterator of frames) read and
     validated ``options.read_chunk_rows`` rows at a time. ``source`` names the input in errors; an input of
     any other type fails without retries."""
-    if isinstance(raw, pd.DataFrame):
-        return iter([validate_transactions(raw, column_mapping)])
     try:
         stream = as_source(raw)
     except TypeError as exc:
         raise dg.Failure(f"{source}: {exc}", allow_retries=False) from exc
-    if stream is None:  # pragma: no cover - as_source gives None for DataFrames only
-        raise dg.Failure(f"{source}: nothing to read", allow_retries=False)
+    if stream is None:  # a DataFrame
+        return iter([validate_transactions(raw, column_mapping)])
     return validate_stream(stream.frames(options.read_chunk_rows), column_mapping)
 
 
-def read_raw(context: StepContext, raw: Any, settings: StepSettings) -> Iterator[ValidatedInput]:
+def read_raw(raw: Any, settings: StepSettings) -> Iterator[ValidatedInput]:
     """The raw asset's partition as validated chunks, with the pipeline's column mapping."""
-    del context
     return read_partition(
         raw, settings.column_mapping, settings.options, source=settings.keys.raw.to_user_string()
     )
@@ -480,7 +477,7 @@ def materialize_account_holders(
     """The account-holders asset: create the partition's account holders the warehouse does not know."""
     warehouse, holders = step_warehouse(context, settings), HolderCounts()
     for _chunk in creating_holders(
-        context, step_client(context, settings), warehouse, read_raw(context, raw, settings), holders
+        context, step_client(context, settings), warehouse, read_raw(raw, settings), holders
     ):
         pass
     # The table is shared by every partition: a partition's rows are the account holders it names.
@@ -498,7 +495,7 @@ def materialize_batches(
     """The batches asset (sensor mode): submit the partition's new content; the sensor does the rest."""
     warehouse = step_warehouse(context, settings)
     result, reading = submit_chunks(
-        context, step_client(context, settings), warehouse, read_raw(context, raw, settings), settings.options
+        context, step_client(context, settings), warehouse, read_raw(raw, settings), settings.options
     )
     if result.failed:
         context.log.error(f"Batches that failed for good: {result.failed}")
@@ -522,7 +519,7 @@ def materialize_enriched(
             allow_retries=False,
         )
     client, warehouse = step_client(context, settings), step_warehouse(context, settings)
-    chunks = read_raw(context, raw, settings)
+    chunks = read_raw(raw, settings)
     columns = raw_columns(raw, settings.column_mapping)
     lineage = enriched_lineage(settings.keys.raw, columns, settings.column_mapping)
     if settings.blocking:
