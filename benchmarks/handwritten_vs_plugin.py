@@ -19,6 +19,7 @@ Usage::
 
     python benchmarks/handwritten_vs_plugin.py --rows 50000 --rows 250000 --repeat 3
     python benchmarks/handwritten_vs_plugin.py --rows 250000 --profile   # py-spy profile of the plugin run
+    python benchmarks/handwritten_vs_plugin.py --rows 250000 --profile --sides handwritten
     python benchmarks/handwritten_vs_plugin.py --rows 1000000 --repeat 1 --sides plugin   # the plugin alone
 
 ``--profile`` needs ``py-spy`` (``pip install py-spy``); it records the whole plugin process with idle
@@ -360,8 +361,9 @@ def _median(values: Sequence[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def profile(rows: int, sandbox: Any, workdir: Path, out: Path) -> None:
-    """Record the plugin side under py-spy (idle frames included) and print the top self-time frames."""
+def profile(rows: int, sandbox: Any, workdir: Path, out: Path, side: str = "plugin") -> None:
+    """Record one side (the plugin by default) under py-spy, idle frames included, and print the top
+    self-time frames."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
         raise SystemExit("--profile needs py-spy: pip install py-spy")
@@ -369,14 +371,14 @@ def profile(rows: int, sandbox: Any, workdir: Path, out: Path) -> None:
     write_input(rows, input_path)
     with sandbox.client() as http:
         http.post("/_sandbox/reset").raise_for_status()
-    rundir = workdir / "plugin-profile"
+    rundir = workdir / f"{side}-profile"
     rundir.mkdir(exist_ok=True)
     command = [py_spy, "record", "--idle", "--rate", "200", "--format", "raw", "--output", str(out), "--"]
-    command += child_command("plugin", input_path, sandbox.base_url, rundir / "warehouse.db")
+    command += child_command(side, input_path, sandbox.base_url, rundir / "warehouse.db")
     child = run_measured(command, cwd=rundir)
     if child.returncode != 0:
         raise RuntimeError(f"the profiled run failed:\n{child.output[-3000:]}")
-    print(f"profile of the plugin at {rows:,} rows: {out} ({child.wall_seconds:.1f} s under py-spy)")
+    print(f"profile of the {side} side at {rows:,} rows: {out} ({child.wall_seconds:.1f} s under py-spy)")
     print("\n| # | frame (self time, idle included) | samples | share |")
     print("| --- | --- | --- | --- |")
     for rank, (frame, samples, share) in enumerate(top_self_frames(out, 15), start=1):
@@ -388,7 +390,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, action="append", help="transactions (repeatable; 50k and 250k)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side per size (default: 3)")
-    parser.add_argument("--profile", action="store_true", help="profile the plugin side with py-spy instead")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one side with py-spy instead (--sides; default plugin)"
+    )
     parser.add_argument("--profile-out", type=Path, default=Path("plugin-profile.txt"))
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
     parser.add_argument("--sides", choices=(*SIDES, "both"), default="both", help="run one side only")
@@ -419,7 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with sandbox_process(workdir, API_KEY, "--instant") as sandbox:
             if args.profile:
-                profile(sizes[0], sandbox, workdir, args.profile_out.resolve())
+                side = "plugin" if args.sides == "both" else args.sides
+                profile(sizes[0], sandbox, workdir, args.profile_out.resolve(), side)
                 return 0
             sides = SIDES if args.sides == "both" else (args.sides,)
             results = {

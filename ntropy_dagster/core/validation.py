@@ -25,6 +25,7 @@ from pydantic_core import ErrorDetails
 
 from ntropy_dagster._gc import gc_paused
 from ntropy_dagster.client import MAX_BATCH_SIZE, AccountHolderType, TransactionInput
+from ntropy_dagster.client.models import Identifier
 from ntropy_dagster.core.ids import IdSet
 
 #: Columns the pipeline reads. The first six are required by the API.
@@ -177,6 +178,42 @@ def validate_stream(
         # oldest generation, which the collector's thresholds would leave for many chunks: memory would
         # grow with the partition. A full collection per chunk costs ~60 ms per 25,000 rows.
         gc.collect()
+
+
+def account_holders_of(frame: pd.DataFrame, mapping: ColumnMapping | None = None) -> list[AccountHolderRef]:
+    """The account holders ``frame``'s rows name, read from the holder columns alone (the rest of each
+    row is not validated: an account-holders step need not pay for a whole validation).
+
+    A row names its holder when the holder's id and type (else the mapping's default type) are valid, as
+    :func:`validate_transactions` would find them; the first such row gives the type. A row that the full
+    validation rejects for another field still names its holder: creating one costs no credits, and a
+    corrected row will need it.
+    """
+    mapping = mapping or ColumnMapping()
+    renamed = frame.rename(columns=mapping.columns)
+    raw = _RawColumns(renamed.loc[:, renamed.columns.isin(("account_holder_id", "account_holder_type"))])
+    holders: dict[str, AccountHolderType | None] = {}
+    for holder_id, given_type in zip(
+        raw.cleaned("account_holder_id"), raw.cleaned("account_holder_type"), strict=True
+    ):
+        if holder_id is not None and holders.get(str(holder_id)) is None:
+            holders[str(holder_id)] = _holder_type(given_type or mapping.default_account_holder_type)
+    return [
+        AccountHolderRef(holder_id, holder_type)
+        for holder_id, holder_type in sorted(holders.items())
+        if holder_type is not None and _is_identifier(holder_id)
+    ]
+
+
+def _is_identifier(value: str) -> bool:
+    try:
+        _IDENTIFIER.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+_IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
 def _without_earlier_ids(

@@ -1,4 +1,4 @@
-"""Account holders are created once across concurrent runs and recorded one by one, against the sandbox."""
+"""Account holders are created once across concurrent runs, and none is lost when a run fails, against the sandbox."""
 
 import datetime as dt
 import threading
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from ntropy_dagster.client import NtropyClient
-from ntropy_dagster.core.account_holders import ensure_account_holders
+from ntropy_dagster.core.account_holders import RECORD_EVERY, ensure_account_holders
 from ntropy_dagster.core.clock import utcnow
-from ntropy_dagster.core.validation import ValidatedInput, validate_transactions
+from ntropy_dagster.core.validation import AccountHolderRef, validate_transactions
 from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, run_sandbox
 
@@ -44,7 +44,7 @@ def _client(sandbox: SandboxServer, transport: httpx.BaseTransport) -> NtropyCli
     return NtropyClient(api_key=API_KEY, base_url=sandbox.base_url, transport=transport)
 
 
-def _validated(holders: int) -> ValidatedInput:
+def _holders(holders: int) -> list[AccountHolderRef]:
     rows = [
         {
             "id": f"tx-{i}",
@@ -57,7 +57,7 @@ def _validated(holders: int) -> ValidatedInput:
         }
         for i in range(holders * 2)
     ]
-    return validate_transactions(pd.DataFrame(rows))
+    return validate_transactions(pd.DataFrame(rows)).account_holders
 
 
 def _warehouse(tmp_path: Path) -> Warehouse:
@@ -67,7 +67,7 @@ def _warehouse(tmp_path: Path) -> Warehouse:
 
 
 def test_concurrent_runs_create_each_holder_once(sandbox: SandboxServer, tmp_path: Path) -> None:
-    validated = _validated(25)
+    holders = _holders(25)
     transport = CountingTransport()
     results: list[tuple[int, int]] = []
     barrier = threading.Barrier(4)
@@ -75,7 +75,7 @@ def test_concurrent_runs_create_each_holder_once(sandbox: SandboxServer, tmp_pat
     def run() -> None:
         warehouse = Warehouse(f"sqlite:///{tmp_path / 'warehouse.db'}")  # one engine per "run"
         barrier.wait()
-        results.append(ensure_account_holders(_client(sandbox, transport), warehouse, validated))
+        results.append(ensure_account_holders(_client(sandbox, transport), warehouse, holders))
 
     _warehouse(tmp_path)
     threads = [threading.Thread(target=run) for _ in range(4)]
@@ -90,26 +90,30 @@ def test_concurrent_runs_create_each_holder_once(sandbox: SandboxServer, tmp_pat
     assert len(recorded) == 25 and recorded["created_at"].notna().all()
 
 
-def test_each_holder_is_recorded_as_it_is_created(sandbox: SandboxServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("holders", "failing_after"), [(10, 3), (RECORD_EVERY + 60, RECORD_EVERY + 50)])
+def test_the_holders_created_before_a_failure_are_recorded(
+    sandbox: SandboxServer, tmp_path: Path, holders: int, failing_after: int
+) -> None:
     warehouse = _warehouse(tmp_path)
 
-    class FailingAfterThree(CountingTransport):
+    class Failing(CountingTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
-            if request.method == "POST" and len(self.creates) == 3:
+            if request.method == "POST" and len(self.creates) == failing_after:
                 raise httpx.ConnectError("the run was killed")
             return super().handle_request(request)
 
     with pytest.raises(Exception, match="killed"):
-        ensure_account_holders(_client(sandbox, FailingAfterThree()), warehouse, _validated(10))
+        ensure_account_holders(_client(sandbox, Failing()), warehouse, _holders(holders))
     recorded = warehouse.read_frame("account_holders")
-    assert recorded["created_at"].notna().sum() == 3  # the three created before the failure are recorded
+    # The holders created before the failure are recorded; the claims of the others are released.
+    assert len(recorded) == failing_after and recorded["created_at"].notna().all()
 
     transport = CountingTransport()
     created, existing = ensure_account_holders(
-        _client(sandbox, transport), warehouse, _validated(10), claim_timeout=dt.timedelta(seconds=0)
+        _client(sandbox, transport), warehouse, _holders(holders), claim_timeout=dt.timedelta(seconds=0)
     )
-    assert (created, existing) == (7, 3)
-    assert len(transport.creates) == 7  # nothing created twice
+    assert (created, existing) == (holders - failing_after, failing_after)
+    assert len(transport.creates) == holders - failing_after  # nothing created twice
 
 
 def test_a_stale_claim_of_a_killed_run_is_taken_over(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -121,7 +125,7 @@ def test_a_stale_claim_of_a_killed_run_is_taken_over(sandbox: SandboxServer, tmp
     transport = CountingTransport()
     waits: list[float] = []
     created, existing = ensure_account_holders(
-        _client(sandbox, transport), warehouse, _validated(1), sleep=waits.append
+        _client(sandbox, transport), warehouse, _holders(1), sleep=waits.append
     )
     assert (created, existing, len(transport.creates), waits) == (1, 0, 1, [])
     assert warehouse.read_frame("account_holders")["created_at"].notna().all()
@@ -139,11 +143,11 @@ def test_a_failed_create_releases_its_claim_so_a_retry_does_not_wait(
             return super().handle_request(request)
 
     with pytest.raises(Exception, match="unreachable"):
-        ensure_account_holders(_client(sandbox, Refusing()), warehouse, _validated(1))
+        ensure_account_holders(_client(sandbox, Refusing()), warehouse, _holders(1))
     assert warehouse.count("account_holders") == 0  # no claim left behind
     waits: list[float] = []
     transport = CountingTransport()
     assert ensure_account_holders(
-        _client(sandbox, transport), warehouse, _validated(1), sleep=waits.append
+        _client(sandbox, transport), warehouse, _holders(1), sleep=waits.append
     ) == (1, 0)
     assert waits == [] and len(transport.creates) == 1

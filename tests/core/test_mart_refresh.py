@@ -52,7 +52,7 @@ def test_one_failing_holder_is_recorded_and_the_others_are_refreshed(
         retry=RetryPolicy(max_attempts=2, initial_backoff=0.0, jitter=False),
     )
     validated = validate_transactions(pd.DataFrame([r for h in HOLDERS for r in _monthly_netflix(h)]))
-    ensure_account_holders(client, warehouse, validated)
+    ensure_account_holders(client, warehouse, validated.account_holders)
     submit_wait_and_store(
         client, warehouse, validated, partition_key="p", options=PipelineOptions(poll_interval=0.05)
     )

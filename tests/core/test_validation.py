@@ -6,7 +6,12 @@ import pytest
 from ntropy_dagster.client import InputValidationError
 from ntropy_dagster.client._resource import validate_input
 from ntropy_dagster.client.models import AccountHolderCreate
-from ntropy_dagster.core.validation import validate_transactions
+from ntropy_dagster.core.validation import (
+    AccountHolderRef,
+    ColumnMapping,
+    account_holders_of,
+    validate_transactions,
+)
 
 
 def _row(**changes: object) -> dict[str, object]:
@@ -65,3 +70,29 @@ def test_a_column_mapping_names_only_v3_columns() -> None:
         ColumnMapping(columns={"memo": "merchant"})
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         ColumnMapping(column={"txn_id": "id"})  # type: ignore[call-arg]
+
+
+def test_the_holders_a_frame_names_are_read_from_the_holder_columns_alone() -> None:
+    frame = pd.DataFrame(
+        [
+            _row(id="tx-1", amount=-5.0, account_holder_id="holder-1"),  # rejected for its amount only
+            _row(id="tx-2", account_holder_id="holder\n2"),  # an id the API would break on
+            _row(id="tx-3", account_holder_id="holder-3", account_holder_type="pirate"),
+            _row(id="tx-4", account_holder_id=42, account_holder_type="business"),
+            _row(id="tx-5", account_holder_id="holder-3", account_holder_type="business"),
+            _row(id="tx-6", account_holder_id="holder-1", account_holder_type="business"),
+            _row(id="tx-7", account_holder_id="   "),
+        ]
+    ).rename(columns={"account_holder_id": "customer"})
+    mapping = ColumnMapping(columns={"customer": "account_holder_id"})
+    holders = account_holders_of(frame, mapping)
+    # holder-1 is named by a row rejected for its amount: creating it costs no credits. Its first row
+    # gives its type (the default); holder-3's first row with a valid type gives its own.
+    assert holders == [
+        AccountHolderRef("42", "business"),
+        AccountHolderRef("holder-1", "consumer"),
+        AccountHolderRef("holder-3", "business"),
+    ]
+    # The full validation rejects the rows whose holder fields are wrong, naming them: nothing is lost.
+    rejected = {(r.transaction_id, r.field) for r in validate_transactions(frame, mapping).rejected}
+    assert {("tx-2", "account_holder_id"), ("tx-3", "account_holder_type")} <= rejected

@@ -188,7 +188,7 @@ def _run_core(spec: dict[str, Any], rows: pd.DataFrame) -> dict[str, Any]:
     validated = validate_transactions(rows)
     retry = RetryPolicy(max_attempts=spec.get("max_attempts", 3), initial_backoff=0.05, jitter=False)
     with NtropyClient(api_key=spec["api_key"], base_url=spec["base_url"], retry=retry) as client:
-        ensure_account_holders(client, warehouse, validated)
+        ensure_account_holders(client, warehouse, validated.account_holders)
         core_rejected.write_rejected(warehouse, partition, validated)
         raise_if_wholly_rejected(validated, partition)
         submission, stored = submit_wait_and_store(

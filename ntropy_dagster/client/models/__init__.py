@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ntropy_dagster.client.models._common import AccountHolderType, Page
+from ntropy_dagster.client.models._common import AccountHolderType, Identifier, Page
 from ntropy_dagster.client.models.account_holders import AccountHolder, AccountHolderCreate, RecurrenceGroup
 from ntropy_dagster.client.models.bank_statements import (
     BankStatementAccount,
@@ -56,6 +56,7 @@ __all__ = [
     "EnrichedTransaction",
     "Entities",
     "Entity",
+    "Identifier",
     "Intermediary",
     "Location",
     "LocationOutput",

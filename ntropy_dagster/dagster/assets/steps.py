@@ -14,7 +14,7 @@ from __future__ import annotations  # no Dagster-decorated function here
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
@@ -34,12 +34,14 @@ from ntropy_dagster.core.rejected import (
     partition_summary,
     raise_if_wholly_rejected,
 )
-from ntropy_dagster.core.sources import as_source
+from ntropy_dagster.core.sources import TransactionSource, as_source
 from ntropy_dagster.core.submission import SubmissionResult, submit_partition
 from ntropy_dagster.core.validation import (
     INPUT_COLUMNS,
+    AccountHolderRef,
     ColumnMapping,
     ValidatedInput,
+    account_holders_of,
     validate_stream,
     validate_transactions,
 )
@@ -120,13 +122,18 @@ def read_partition(
     (:mod:`ntropy_dagster.core.sources`: Parquet files, a SQL query, an iterator of frames) read and
     validated ``options.read_chunk_rows`` rows at a time. ``source`` names the input in errors; an input of
     any other type fails without retries."""
-    try:
-        stream = as_source(raw)
-    except TypeError as exc:
-        raise dg.Failure(f"{source}: {exc}", allow_retries=False) from exc
+    stream = _as_source(raw, source)
     if stream is None:  # a DataFrame
         return iter([validate_transactions(raw, column_mapping)])
     return validate_stream(stream.frames(options.read_chunk_rows), column_mapping)
+
+
+def _as_source(raw: Any, source: str) -> TransactionSource | None:
+    """:func:`as_source` of ``raw``; an input of another type fails, without retries, naming ``source``."""
+    try:
+        return as_source(raw)
+    except TypeError as exc:
+        raise dg.Failure(f"{source}: {exc}", allow_retries=False) from exc
 
 
 def read_raw(raw: Any, settings: StepSettings) -> Iterator[ValidatedInput]:
@@ -153,6 +160,23 @@ class HolderCounts:
         }
 
 
+def create_holders(
+    context: StepContext,
+    client: NtropyClient,
+    warehouse: Warehouse,
+    holders: Iterable[AccountHolderRef],
+    counts: HolderCounts,
+) -> None:
+    """Create those of ``holders`` that ``counts`` has not seen (and the warehouse does not know)."""
+    new = [h for h in holders if h.id not in counts.seen]
+    if new:
+        with failures(context):
+            created, existing = ensure_account_holders(client, warehouse, new)
+        counts.created += created
+        counts.existing += existing
+        counts.seen.update(h.id for h in new)
+
+
 def creating_holders(
     context: StepContext,
     client: NtropyClient,
@@ -160,19 +184,19 @@ def creating_holders(
     chunks: Iterable[ValidatedInput],
     counts: HolderCounts,
 ) -> Iterator[ValidatedInput]:
-    """``chunks``, each once the account holders it names exist (created when the warehouse does not
-    know them), counted in ``counts``."""
+    """``chunks``, each once the account holders it names exist, counted in ``counts``."""
     for chunk in chunks:
-        new = [h for h in chunk.account_holders if h.id not in counts.seen]
-        if new:
-            with failures(context):
-                created, existing = ensure_account_holders(
-                    client, warehouse, replace(chunk, account_holders=new)
-                )
-            counts.created += created
-            counts.existing += existing
-            counts.seen.update(h.id for h in new)
+        create_holders(context, client, warehouse, chunk.account_holders, counts)
         yield chunk
+
+
+def read_holders(raw: Any, settings: StepSettings) -> Iterator[list[AccountHolderRef]]:
+    """The account holders the raw asset's partition names, a chunk at a time, from the holder columns
+    alone (:func:`~ntropy_dagster.core.validation.account_holders_of`)."""
+    stream = _as_source(raw, settings.keys.raw.to_user_string())
+    frames = [raw] if stream is None else stream.frames(settings.options.read_chunk_rows)
+    for frame in frames:
+        yield account_holders_of(frame, settings.column_mapping)
 
 
 def writing_rejections(chunks: Iterable[ValidatedInput], writer: RejectionWriter) -> Iterator[ValidatedInput]:
@@ -475,11 +499,13 @@ def materialize_account_holders(
     context: dg.AssetExecutionContext, raw: Any, settings: StepSettings
 ) -> dg.MaterializeResult:
     """The account-holders asset: create the partition's account holders the warehouse does not know."""
-    warehouse, holders = step_warehouse(context, settings), HolderCounts()
-    for _chunk in creating_holders(
-        context, step_client(context, settings), warehouse, read_raw(raw, settings), holders
-    ):
-        pass
+    warehouse, client, holders = (
+        step_warehouse(context, settings),
+        step_client(context, settings),
+        HolderCounts(),
+    )
+    for named in read_holders(raw, settings):
+        create_holders(context, client, warehouse, named, holders)
     # The table is shared by every partition: a partition's rows are the account holders it names.
     total = warehouse.count("account_holders")
     rows = len(holders.seen) if context.has_partition_key else total
