@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.core.warehouse.frames import iter_chunks
 from ntropy_dagster.core.warehouse.synthetic import enriched_frame
+from ntropy_dagster.core.warehouse.writers import LITERAL_MIN_ROWS
 
 ROWS = 20_000
 UTC = dt.timezone.utc
@@ -282,22 +283,24 @@ def test_missing_values_are_stored_as_sql_null_and_overwrite_stored_values(wh: W
 
 
 def test_constant_columns_and_single_rows_round_trip(wh: Warehouse) -> None:
-    """Columns with one value per chunk (SQLite writes them as SQL literals) keep quotes, NULLs, ints."""
+    """Columns with one value per chunk (SQLite writes them as SQL literals in chunks of
+    ``LITERAL_MIN_ROWS`` rows or more) keep quotes, NULLs, ints."""
     when = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
     base = {"partition_key": "2024-05-06", "batch_id": "b'1", "description": "O'Hara; --", "amount": 1.5}
-    rows = [{**base, "transaction_id": f"tx-{i}", "currency": "EUR", "enriched_at": when} for i in range(3)]
-    assert wh.upsert("enriched_transactions", rows) == 3
-    # NULL in every row overwrites; a one-row chunk makes every column constant.
+    many = range(LITERAL_MIN_ROWS)
+    rows = [{**base, "transaction_id": f"tx-{i}", "currency": "EUR", "enriched_at": when} for i in many]
+    assert wh.upsert("enriched_transactions", rows) == LITERAL_MIN_ROWS
+    # NULL in every row overwrites; in a one-row chunk every column is constant (and bound).
     wh.upsert("enriched_transactions", [{"transaction_id": "tx-0", "description": None, "currency": "€'"}])
     wh.upsert("enriched_transactions", [{"transaction_id": "tx-1", "description": None}])
     stored = _by_id(wh)
-    assert list(stored["batch_id"]) == ["b'1"] * 3
+    assert list(stored["batch_id"]) == ["b'1"] * LITERAL_MIN_ROWS
     assert pd.isna(stored.loc["tx-0", "description"])
     assert pd.isna(stored.loc["tx-1", "description"])
     assert stored.loc["tx-2", "description"] == "O'Hara; --"
-    assert list(stored["currency"]) == ["€'", "EUR", "EUR"]
+    assert list(stored["currency"][:3]) == ["€'", "EUR", "EUR"]
     assert stored.loc["tx-2", "enriched_at"].to_pydatetime() == when
-    assert list(stored["amount"]) == [1.5] * 3
+    assert list(stored["amount"]) == [1.5] * LITERAL_MIN_ROWS
 
 
 def test_long_constant_values_are_not_kept_by_the_statement_cache(wh: Warehouse) -> None:
@@ -320,3 +323,40 @@ def test_long_constant_values_are_not_kept_by_the_statement_cache(wh: Warehouse)
     assert retained < 2_000_000  # 40 statements quoting 200 kB each would keep 8 MB
     stored = _by_id(wh)
     assert [stored.loc[f"tx-{i}", "description"] for i in range(40)] == texts
+
+
+def _sqlite_memory_used() -> Callable[[], int]:
+    """SQLite's own count of the bytes it has allocated (``sqlite3_memory_used``), read with ctypes."""
+    import ctypes
+    import ctypes.util
+    import sqlite3
+
+    for name in (ctypes.util.find_library("sqlite3"), sqlite3.__file__.replace("__init__.py", ""), None):
+        try:
+            function = ctypes.CDLL(name).sqlite3_memory_used
+        except (OSError, AttributeError, TypeError):
+            continue
+        function.restype = ctypes.c_int64
+        return lambda: int(function())
+    pytest.skip("this Python's sqlite3 does not expose sqlite3_memory_used")
+
+
+def test_one_row_writes_reuse_one_statement_and_keep_no_long_value(wh: Warehouse) -> None:
+    """One-row writes of a long value (a ledger chunk's payloads) with a short value that changes (its
+    status): were the short one quoted in the SQL, each write would leave a statement in sqlite3's cache
+    keeping its long value bound, 8 MB for these 40 writes. (One row is rewritten, so the page cache
+    holds one value.)"""
+    if wh.dialect != "sqlite":
+        pytest.skip("sqlite3's statement cache")
+    memory_used = _sqlite_memory_used()
+    key = {"partition_key": "p", "content_hash": "h", "chunk_index": 0}
+    with wh.engine.connect() as conn:
+        wh.upsert("batches", [{**key, "status": "start", "payloads": "x" * 200_000}], conn=conn)
+        before = memory_used()
+        for i in range(40):
+            with conn.begin():
+                wh.upsert("batches", [{**key, "status": f"s{i}", "payloads": f"{i:03d}" * 70_000}], conn=conn)
+        retained = memory_used() - before
+    assert retained < 2_000_000
+    stored = wh.read_frame("batches")
+    assert list(stored["status"]) == ["s39"] and stored["payloads"][0] == "039" * 70_000

@@ -116,6 +116,8 @@ def _sqlite_values(arr: pa.ChunkedArray) -> list[object]:
 
 #: The longest text written as a SQL literal (see :func:`_sqlite_constant`).
 MAX_LITERAL = 256
+#: The fewest rows whose constant columns are written as SQL literals (see :func:`write_sqlite`).
+LITERAL_MIN_ROWS = 64
 
 
 def _sqlite_constant(arr: pa.ChunkedArray) -> str | None:
@@ -151,7 +153,12 @@ def write_sqlite(conn: sa.Connection, target: str, chunk: pa.Table, keys: Sequen
     chunk = chunk.sort_by([(k, "ascending") for k in keys])
     columns = chunk.column_names
     arrays = [_sqlite_array(chunk.column(c)) for c in columns]
-    literals = [_sqlite_constant(a) for a in arrays]
+    # Literals make the statement's text, hence the statement sqlite3 compiles and caches (128 per
+    # connection, each keeping the values last bound to it), specific to those values. Worth it for a
+    # chunk of thousands of rows; for the ledger's one-row writes each would be a new cached statement
+    # holding the chunk's payloads: ~0.5 MB a chunk, 60 MB per connection over a large partition.
+    few = chunk.num_rows < LITERAL_MIN_ROWS
+    literals = [None if few else _sqlite_constant(a) for a in arrays]
     bound = [a for a, literal in zip(arrays, literals, strict=True) if literal is None]
     if not bound:  # executemany needs a parameter per row: bind the first column anyway
         literals[0] = None
