@@ -391,7 +391,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, action="append", help="transactions (repeatable; 50k and 250k)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side per size (default: 3)")
     parser.add_argument(
-        "--profile", action="store_true", help="profile one side with py-spy instead (--sides; default plugin)"
+        "--profile",
+        action="store_true",
+        help="profile one side with py-spy instead (--sides; default plugin)",
     )
     parser.add_argument("--profile-out", type=Path, default=Path("plugin-profile.txt"))
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
