@@ -13,7 +13,8 @@ class PipelineOptions:
     """How partitions are submitted, waited for, checked and turned into marts.
 
     Attributes:
-        batch_size: transactions per batch (1 to 24,960, the API's limit).
+        batch_size: transactions per batch at most (1 to 24,960, the API's limit); a partition's last two
+            batches are balanced (25,000 rows: 12,500 + 12,500).
         read_chunk_rows: raw rows read and validated at a time when the raw asset gives a streamed source
             (:mod:`ntropy_dagster.core.sources`) instead of a DataFrame: with the batches in flight, what
             bounds a run's memory.

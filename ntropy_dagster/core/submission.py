@@ -4,8 +4,9 @@ What is sent is decided by :mod:`ntropy_dagster.core.delta` (incremental submiss
 rows already in flight are not sent again; the API bills per transaction). Crash safety comes from the
 ledger (:mod:`ntropy_dagster.core.ledger`):
 
-* the partition is read chunk by chunk, and each batch is sent as soon as it is full: a partition is never
-  held whole, whatever its size;
+* the partition is read chunk by chunk, and a full batch is sent as soon as the rows held back can fill
+  the partition's last two, which are then sent as equal halves (:func:`balanced_sizes`): a partition
+  is never held whole, whatever its size;
 * each chunk is recorded as ``submitting``, with its members and payloads, *before* its POST. If a run dies after the
   POST but before the batch id is recorded, the next run finds the intent row and adopts the remote
   batch (same size, created after the intent, never recorded by the ledger) instead of paying twice --
@@ -104,9 +105,10 @@ def submit_partition(
     ``validated`` is the partition, whole or as the validated chunks of
     :func:`~ntropy_dagster.core.validation.validate_stream`: each chunk is sorted against the enriched
     table as it comes (:class:`~ntropy_dagster.core.delta.PartitionScan`) and its new and changed rows are
-    sent in batches of ``options.batch_size`` as soon as a batch is full, so the partition is never held
-    whole. Then the pending chunks that earlier runs left: re-attached when processing or completed,
-    adopted or resubmitted when left ``submitting``, resubmitted when their batch errored.
+    sent in batches of ``options.batch_size``, the last ones balanced (:func:`balanced_sizes`), holding back
+    at most two batches' rows, so the partition is never held whole. Then the pending chunks that earlier
+    runs left: re-attached when processing or completed, adopted or resubmitted when left ``submitting``,
+    resubmitted when their batch errored.
 
     With ``scan`` (the scan of an earlier call in this run: :attr:`SubmissionResult.scan`) no rows are
     read: only the pending chunks are carried on with.
@@ -121,14 +123,16 @@ def submit_partition(
     submitter = _Submitter(client, ledger, options, partition_key, run_id, log, sleep, scan)
     result = submitter.result = SubmissionResult(partition_key, content_hash="", scan=scan)
     waiting = Delta()
+    size = options.batch_size
     for part in chunks:
         delta = scan.add(part)
         waiting.payloads += delta.payloads
         waiting.fingerprints += delta.fingerprints
-        while len(waiting.payloads) >= options.batch_size:
-            submitter.send_new(waiting, options.batch_size)
-    if waiting.payloads:
-        submitter.send_new(waiting, len(waiting.payloads))
+        # A full batch goes as soon as the rows held back can still fill the partition's last two.
+        while len(waiting.payloads) >= 2 * size:
+            submitter.send_new(waiting, size)
+    for tail in balanced_sizes(len(waiting.payloads), size):
+        submitter.send_new(waiting, tail)
     result.new, result.changed = scan.new, scan.changed
     result.unchanged, result.in_flight = scan.unchanged, scan.in_flight
     for row in ledger.pending(partition_key):
@@ -140,6 +144,20 @@ def submit_partition(
             f"send; {result.unchanged} unchanged and {result.in_flight} in flight are not sent again"
         )
     return result
+
+
+def balanced_sizes(rows: int, batch_size: int) -> list[int]:
+    """The sizes of the fewest batches of at most ``batch_size`` that hold ``rows``, as equal as can be.
+
+    A partition's last rows go in equal batches (25,000 rows as 12,500 + 12,500, not 24,960 + 40): as many
+    operations and credits, but its last batch finishes sooner, and so does a backfill whose last batches
+    run alone on the API.
+    """
+    if rows <= 0:
+        return []
+    count = -(-rows // batch_size)
+    small, extra = divmod(rows, count)
+    return [small + 1] * extra + [small] * (count - extra)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from ntropy_dagster.core.ledger import SubmissionLedger
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.rejected import InputTally, RejectionWriter
 from ntropy_dagster.core.status import wait_for_partition
-from ntropy_dagster.core.submission import submit_partition
+from ntropy_dagster.core.submission import balanced_sizes, submit_partition
 from ntropy_dagster.core.validation import validate_stream, validate_transactions
 from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, run_sandbox
@@ -80,11 +80,27 @@ def test_batches_are_sent_while_the_partition_is_still_being_read(
         client, warehouse, validate_stream(frames()), partition_key=PARTITION, options=OPTIONS
     )
     assert len(batches_when_read) == 8
-    # Frame 1 fills no batch of 40; frame 2 completes the first one: it is sent before frame 3 is read.
-    assert batches_when_read[:3] == [0, 0, 1]
-    assert batches_when_read[-1] >= 4
+    # Two batches' rows are held back (the partition's last two are balanced): frame 4 brings 100 rows,
+    # and a batch of 40 is sent before frame 5 is read; three are sent before the last frame is.
+    assert batches_when_read[:5] == [0, 0, 0, 0, 1]
+    assert batches_when_read[-1] == 3
     assert submission.transactions_submitted == 200 and len(submission.submitted) == 5
     assert result.rows_written == 200 and len(_enriched(warehouse)) == 200
+
+
+def test_the_last_batches_of_a_partition_are_balanced(
+    client: NtropyClient, server: SandboxServer, warehouse: Warehouse
+) -> None:
+    """130 rows in batches of at most 40: 40, 40, then the last 50 as 25 + 25 (not 40 + 10)."""
+    rows = transaction_rows(130, prefix=f"tail-{uuid.uuid4().hex[:6]}")
+    submission, _ = submit_wait_and_store(
+        client, warehouse, validate_stream(_frames(rows, 30)), partition_key=PARTITION, options=OPTIONS
+    )
+    sizes = [client.batches.get(batch_id).total for batch_id in submission.submitted]
+    assert sizes == [40, 40, 25, 25] and submission.transactions_submitted == 130
+    assert balanced_sizes(25_000, 24_960) == [12_500, 12_500]
+    assert balanced_sizes(49_921, 24_960) == [16_641, 16_640, 16_640]
+    assert balanced_sizes(24_960, 24_960) == [24_960] and balanced_sizes(0, 24_960) == []
 
 
 def test_a_streamed_rerun_sends_only_what_changed_and_removes_what_left(

@@ -145,7 +145,8 @@ def test_the_decorator_declares_the_translators_spec_checks_pool_and_partitions(
 
 
 def test_options_given_to_the_decorator_are_those_enrich_runs_with(fresh_sandbox: Any, tmp_path: Any) -> None:
-    """batch_size 8 splits 20 valid rows into three batches; a mapping renames the user's columns."""
+    """batch_size 8 splits 20 valid rows into three batches (the last two balanced); a mapping renames
+    the user's columns."""
     load = loader(f"opt-{uuid.uuid4().hex[:6]}-", n=20)
 
     @ntropy_enrichment_asset(options=PipelineOptions(batch_size=8, error_rate_threshold=0.5))
@@ -159,7 +160,7 @@ def test_options_given_to_the_decorator_are_those_enrich_runs_with(fresh_sandbox
     wh = warehouse_resource(f"sqlite:///{tmp_path / 'wh.db'}")
     result = materialize(enriched, fresh_sandbox, wh, None)
     assert result.success
-    assert sorted(b["total"] for b in remote_batches(fresh_sandbox)) == [4, 8, 8]
+    assert sorted(b["total"] for b in remote_batches(fresh_sandbox)) == [6, 6, 8]
     [rate] = [e for e in result.get_asset_check_evaluations() if e.check_name == "item_error_rate"]
     assert rate.metadata["threshold"].value == 0.5
     assert len(query(wh, "select * from {t}enriched_transactions where partition_key = '__all__'")) == 20
@@ -171,12 +172,13 @@ def test_options_given_to_the_decorator_are_those_enrich_runs_with(fresh_sandbox
     ) -> Iterator[Any]:
         frame = loader("opt-explicit-", n=10)("2025-05-02")
         yield from ntropy.enrich(
-            context, frame, warehouse=ntropy_warehouse, options=PipelineOptions(batch_size=5)
+            context, frame, warehouse=ntropy_warehouse, options=PipelineOptions(batch_size=4)
         )
 
     other = warehouse_resource(f"sqlite:///{tmp_path / 'other.db'}")
     assert materialize(explicit, fresh_sandbox, other, None).success
-    assert sorted(b["total"] for b in remote_batches(fresh_sandbox))[:2] == [4, 5]
+    # 10 rows in batches of at most 4: 4, then 3 + 3 (the decorator's 8 would have sent 5 + 5).
+    assert sorted(b["total"] for b in remote_batches(fresh_sandbox)) == [3, 3, 4, 6, 6, 8]
 
 
 def test_rejected_rows_and_api_errors(sandbox: Any, tmp_path: Any) -> None:
