@@ -1,18 +1,21 @@
-"""Pause Python's cyclic garbage collector around bulk conversions.
+"""Pause Python's cyclic garbage collector around bulk conversions; release memory between chunks.
 
 Building hundreds of thousands of dicts, lists and tuples triggers collection after collection, each
 walking every tracked object: parsing a 20 MB results body runs 3x slower with the collector on, and row-wise
 validation 1.5x. The bulk code creates no reference cycles worth collecting early, so it pauses the
 collector for its duration. The pause is process-wide (the collector has no per-thread switch): a counter
 makes nested and concurrent pauses restore the collector only when the last one ends, and only if it was
-enabled when the first one began.
+enabled when the first one began. Between the chunks of a large partition, :func:`release_memory` hands
+back what the chunk left free.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 _lock = threading.Lock()
@@ -36,3 +39,32 @@ def gc_paused() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _was_enabled:
                 gc.enable()
+
+
+def _load_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library is not glibc (macOS, musl, Windows)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_malloc_trim = _load_malloc_trim()
+
+
+def release_memory() -> None:
+    """Collect garbage cycles, then give the C heap's free pages back to the system.
+
+    Called once per chunk of a large partition. Its pandas objects sit in reference cycles that reach the
+    oldest generation, which the collector's thresholds would leave for many chunks. And glibc keeps the
+    pages that a chunk's buffers (a batch's 30 MB results body, its payloads, SQLite's statements) leave
+    free inside the heap, fragmented by the few allocations that outlive the chunk: the process's memory
+    would grow with the partition (by about 20 MB a batch while results are stored, in a 1M-row
+    partition). ``malloc_trim(0)`` returns them; it costs a few milliseconds.
+    """
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ntropy_dagster._gc import release_memory
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.clock import utcnow
 from ntropy_dagster.core.delta import PartitionScan, chunk_key, open_scan
@@ -129,6 +130,8 @@ def store_partition_results(
         result.batch_ids.append(row.batch_id)
         stored.append(row)
         log.info(f"Stored {table.num_rows} enriched transactions of batch {row.batch_id}")
+        del table
+        release_memory()
     ledger.mark_enriched(stored)
     result.stale_rows_deleted = remove_stale_enriched(warehouse, partition_key, scan.seen)
     if result.stale_rows_deleted:
