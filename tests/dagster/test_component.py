@@ -31,6 +31,11 @@ from tests.dagster.conftest import history, query
 
 TYPE_NAME = "ntropy_dagster.components.NtropyEnrichmentComponent"
 SECRET = "sk-live-component-secret-must-not-show"
+# PipelineOptions' docstring entry for batch_size, as its two lines read joined.
+BATCH_SIZE_DOC = (
+    "transactions per batch at most (1 to 24,960, the API's limit); a partition's last two batches are "
+    "balanced (25,000 rows: 12,500 + 12,500)."
+)
 
 
 def load(attributes: str) -> tuple[NtropyEnrichmentComponent, dg.Definitions]:
@@ -422,7 +427,8 @@ def test_scaffolded_yaml_is_commented_and_loads(
         assert sum(line.lstrip().startswith("#") for line in text.splitlines()) >= 20
         # Each key is commented with its description from the real classes' fields.
         assert f"# {NtropyResource.model_fields['region'].description}" in text
-        assert "# transactions per batch (1 to 24,960, the API's limit)." in text
+        comments = " ".join(line.strip().removeprefix("# ") for line in text.splitlines() if "#" in line)
+        assert BATCH_SIZE_DOC in comments
         with sandbox.load_component_and_build_defs(defs_path=defs_path) as (component, defs):
             assert isinstance(component, NtropyEnrichmentComponent)
             assert component.options == PipelineOptions()
@@ -516,7 +522,7 @@ def test_attribute_schema_is_derived_from_the_real_classes() -> None:
     defaults = PipelineOptions()
     assert set(options) == {f.name for f in dataclasses.fields(PipelineOptions)}
     assert all(options[name]["default"] == getattr(defaults, name) for name in options)
-    assert options["batch_size"]["description"] == "transactions per batch (1 to 24,960, the API's limit)."
+    assert options["batch_size"]["description"] == BATCH_SIZE_DOC
     # The resources' own fields; the key only as the name of an environment variable.
     ntropy = properties_of("ntropy")
     assert set(ntropy) == (set(NtropyResource.model_fields) - {"api_key"}) | {"api_key_env"}
