@@ -1,9 +1,12 @@
-"""Account holders: created on the API once, across concurrent runs, and recorded as they are created.
+"""Account holders: created on the API once, across concurrent runs, at the rate the API allows.
 
 Each holder the warehouse does not know yet is first *claimed*: a row without ``created_at`` is inserted,
-and the primary key lets exactly one of several concurrent runs insert it (a call claims all its new
-holders in one transaction, and holder by holder when another run claimed some of them meanwhile). The run
-that claimed a holder creates it on the API and records ``created_at``: in groups of
+and the primary key lets exactly one of several concurrent runs insert it. Claims are taken
+:data:`CLAIM_SLICE` holders at a time, each once the claims of every run in the last second leave room
+under ``rate`` (``POST /v3/account_holders`` allows 100 requests a second per key): the count and the
+insert are one transaction, serialised across processes like the batch slots (SQLite's write lock, a
+PostgreSQL advisory lock), so ten runs starting a backfill together never exceed the endpoint's limit.
+The run that claimed a holder creates it on the API and records ``created_at``: in groups of
 :data:`RECORD_EVERY` holders, and at once for those already created when the call fails; a failure
 releases the claims it has not used, so a retry goes on at once. The other runs wait for the claim to
 complete before they go on (their batches reference the holder); a claim left by a killed run is taken
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,12 +37,19 @@ logger = logging.getLogger(__name__)
 CLAIM_TIMEOUT = dt.timedelta(seconds=60)
 #: How often a waiting run looks at the claims again.
 CLAIM_POLL_SECONDS = 0.5
-
-
+#: ``POST /v3/account_holders`` requests per second the API allows per key (``ntropy-api.md`` §1.1).
+CREATE_RATE = 100.0
+#: Holders claimed (then created) at a time. The claims of the last second are kept one slice under
+#: the rate: a slice's POSTs follow its claim by the time they take, not at once.
+CLAIM_SLICE = 10
 #: Created holders recorded per warehouse transaction.
 RECORD_EVERY = 100
 #: Holder ids per ``IN (...)`` lookup.
 _LOOKUP_SLICE = 500
+#: The PostgreSQL advisory lock that serialises holder claims (any constant shared by every process).
+CLAIM_LOCK_KEY = 0x6E7468636C6D  # "nthclm"
+#: Serialises the claims of one process's threads (see ``ledger._SLOT_CLAIMS``).
+_CLAIMS = threading.Lock()
 
 _Recorded = dict[str, tuple[dt.datetime | None, dt.datetime | None]]
 
@@ -51,8 +62,10 @@ def ensure_account_holders(
     log: logging.Logger | Any = logger,
     sleep: Callable[[float], None] = time.sleep,
     claim_timeout: dt.timedelta = CLAIM_TIMEOUT,
+    rate: float = CREATE_RATE,
 ) -> tuple[int, int]:
-    """Make sure every one of ``holders`` exists on the API and is recorded.
+    """Make sure every one of ``holders`` exists on the API and is recorded, creating at most ``rate``
+    holders a second together with every other run on this warehouse.
 
     Returns (created by this call, already existing). A holder that exists on the API but not in the
     warehouse (400 duplicate: an earlier run was killed after its POST) is recorded and counted as existing.
@@ -60,58 +73,118 @@ def ensure_account_holders(
     holders = list({h.id: h for h in holders}.values())
     recorded = _recorded(warehouse, [h.id for h in holders])
     existing = sum(1 for h in holders if recorded.get(h.id, (None, None))[0] is not None)
-    claimed = _claim_all(warehouse, [h for h in holders if h.id not in recorded])
-    mine = {h.id for h in claimed}
+    todo = [h for h in holders if h.id not in recorded]
     # Claimed by another run (before this call, or meanwhile): created once that run records them.
-    waiting = [h for h in holders if h.id not in mine and recorded.get(h.id, (None, None))[0] is None]
-    created, existing = _create_all(client, warehouse, claimed, created=0, existing=existing)
+    waiting = [h for h in holders if h.id in recorded and recorded[h.id][0] is None]
+    created = 0
     deadline = time.monotonic() + claim_timeout.total_seconds()
-    while waiting:
+    while True:
+        made, found, others = _claim_and_create(client, warehouse, todo, rate=rate, sleep=sleep)
+        created, existing, waiting = created + made, existing + found, [*waiting, *others]
+        if not waiting:
+            return created, existing
         recorded = _recorded(warehouse, [h.id for h in waiting])
-        still, orphaned = [], []
+        todo, still = [], []
         for holder in waiting:
             created_at, claimed_at = recorded.get(holder.id, (None, None))
             if created_at is not None:
                 existing += 1
-            elif time.monotonic() > deadline or claimed_at is None or utcnow() - claimed_at > claim_timeout:
+            elif claimed_at is None:  # its claim was released: take it
+                todo.append(holder)
+            elif time.monotonic() > deadline or utcnow() - claimed_at > claim_timeout:
                 log.info(f"Account holder {holder.id}: the run that claimed it did not finish; creating it")
-                orphaned.append(holder)
+                todo.append(holder)
             else:
                 still.append(holder)
-        created, existing = _create_all(client, warehouse, orphaned, created=created, existing=existing)
+        _drop_claims(warehouse, [h for h in todo if recorded.get(h.id, (None, None))[1] is not None])
         waiting = still
-        if waiting:
+        if waiting and not todo:
             sleep(CLAIM_POLL_SECONDS)
-    return created, existing
 
 
-def _create_all(
+def _claim_and_create(
     client: NtropyClient,
     warehouse: Warehouse,
     holders: Sequence[AccountHolderRef],
     *,
-    created: int,
-    existing: int,
-) -> tuple[int, int]:
-    """Create ``holders`` (claimed by this call) and record them :data:`RECORD_EVERY` at a time; the
-    counts (created, existing) with theirs added. On a failure the created ones are recorded and the
-    claims of the others released, then the error is raised."""
-    done: list[AccountHolderRef] = []
+    rate: float,
+    sleep: Callable[[float], None],
+) -> tuple[int, int, list[AccountHolderRef]]:
+    """Claim ``holders`` a slice at a time, as the rate allows, and create the ones claimed; recorded
+    :data:`RECORD_EVERY` at a time. Returns (created, existing, those another run claimed first). On a
+    failure the created ones are recorded and the unused claims released, then the error is raised."""
+    created = existing = 0
+    others: list[AccountHolderRef] = []
+    unrecorded: list[AccountHolderRef] = []
+    unused: list[AccountHolderRef] = []
+    size = max(1, min(CLAIM_SLICE, int(rate) // 2))
     try:
-        for holder in holders:
-            if _create(client, holder):
-                created += 1
-            else:
-                existing += 1
-            done.append(holder)
-            if len(done) % RECORD_EVERY == 0:
-                _record(warehouse, done[-RECORD_EVERY:])
+        for start in range(0, len(holders), size):
+            claimed = _claim(warehouse, holders[start : start + size], rate=rate, size=size, sleep=sleep)
+            ids = {h.id for h in claimed}
+            others.extend(h for h in holders[start : start + size] if h.id not in ids)
+            unused = list(claimed)
+            while unused:
+                if _create(client, unused[0]):
+                    created += 1
+                else:
+                    existing += 1
+                unrecorded.append(unused.pop(0))
+                if len(unrecorded) == RECORD_EVERY:
+                    _record(warehouse, unrecorded)
+                    unrecorded = []
     except BaseException:
-        _record(warehouse, done[len(done) - len(done) % RECORD_EVERY :])
-        _release(warehouse, holders[len(done) :])  # a retry (this run's or another's) takes them over at once
+        _record(warehouse, unrecorded)
+        _drop_claims(warehouse, unused)  # a retry (this run's or another's) takes them over at once
         raise
-    _record(warehouse, done[len(done) - len(done) % RECORD_EVERY :])
-    return created, existing
+    _record(warehouse, unrecorded)
+    return created, existing, others
+
+
+def _claim(
+    warehouse: Warehouse,
+    holders: Sequence[AccountHolderRef],
+    *,
+    rate: float,
+    size: int,
+    sleep: Callable[[float], None],
+) -> list[AccountHolderRef]:
+    """Insert the claim rows of those of ``holders`` no run has claimed, once the claims of the last
+    second leave room for them (``rate - size``); the ones this call claimed."""
+    table = warehouse.tables.account_holders
+    ids = [h.id for h in holders]
+    while True:
+        now = utcnow()
+        recent = sa.select(sa.func.count()).where(table.c.claimed_at > now - dt.timedelta(seconds=1))
+        taken = sa.select(table.c.account_holder_id).where(table.c.account_holder_id.in_(ids))
+        with _CLAIMS, warehouse.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
+            known = {row[0] for row in conn.execute(taken)}
+            free = [h for h in holders if h.id not in known]
+            if not free:
+                return []
+            if int(conn.execute(recent).scalar_one()) + len(free) <= max(rate - size, size):
+                conn.execute(
+                    sa.insert(table),
+                    [{"account_holder_id": h.id, "type": h.type, "claimed_at": now} for h in free],
+                )
+                return free
+        sleep(size / rate)
+
+
+def _drop_claims(warehouse: Warehouse, holders: Sequence[AccountHolderRef]) -> None:
+    """Delete the claim rows of ``holders`` (claim rows only: never a created holder)."""
+    table = warehouse.tables.account_holders
+    ids = [h.id for h in holders]
+    with warehouse.begin() as conn:
+        for start in range(0, len(ids), _LOOKUP_SLICE):
+            conn.execute(
+                sa.delete(table).where(
+                    table.c.account_holder_id.in_(ids[start : start + _LOOKUP_SLICE])
+                    & table.c.created_at.is_(None)
+                )
+            )
 
 
 def _recorded(warehouse: Warehouse, ids: Sequence[str]) -> _Recorded:
@@ -125,51 +198,6 @@ def _recorded(warehouse: Warehouse, ids: Sequence[str]) -> _Recorded:
             )
             found.update((row[0], (utc_aware(row[1]), utc_aware(row[2]))) for row in conn.execute(query))
     return found
-
-
-def _claim_all(warehouse: Warehouse, holders: Sequence[AccountHolderRef]) -> list[AccountHolderRef]:
-    """Insert the claim rows of ``holders`` (which the warehouse did not have); the ones this call claimed.
-
-    One transaction for all of them; when another run inserted some meanwhile, holder by holder."""
-    if not holders:
-        return []
-    table, now = warehouse.tables.account_holders, utcnow()
-    try:
-        with warehouse.begin() as conn:
-            conn.execute(
-                sa.insert(table),
-                [{"account_holder_id": h.id, "type": h.type, "claimed_at": now} for h in holders],
-            )
-    except sa.exc.IntegrityError:
-        return [h for h in holders if _claim(warehouse, h)]
-    return list(holders)
-
-
-def _claim(warehouse: Warehouse, holder: AccountHolderRef) -> bool:
-    """Insert the holder's claim row; False when another run inserted it first."""
-    table = warehouse.tables.account_holders
-    try:
-        with warehouse.begin() as conn:
-            conn.execute(
-                sa.insert(table).values(account_holder_id=holder.id, type=holder.type, claimed_at=utcnow())
-            )
-    except sa.exc.IntegrityError:
-        return False
-    return True
-
-
-def _release(warehouse: Warehouse, holders: Sequence[AccountHolderRef]) -> None:
-    """Drop this run's claims on holders it did not create (claim rows only: never a created holder)."""
-    table = warehouse.tables.account_holders
-    ids = [h.id for h in holders]
-    with warehouse.begin() as conn:
-        for start in range(0, len(ids), _LOOKUP_SLICE):
-            conn.execute(
-                sa.delete(table).where(
-                    table.c.account_holder_id.in_(ids[start : start + _LOOKUP_SLICE])
-                    & table.c.created_at.is_(None)
-                )
-            )
 
 
 def _create(client: NtropyClient, holder: AccountHolderRef) -> bool:

@@ -27,6 +27,8 @@ class PipelineOptions:
             submitter sends a chunk only when the bucket, replayed from the batches this warehouse's
             ledger recorded, holds what the chunk costs, so the API never answers 429 for credits.
             Other users of the same key are not seen: lower these to leave them room.
+        account_holder_rate: account holders created per second by every run on the warehouse together
+            (``POST /v3/account_holders``: the API documents 100 requests per second).
         priority: the batches' ``priority`` on the API (``"default"`` or ``"low"``).
         blocking_timeout: seconds a blocking step (blocking mode, bank statements) waits for its remote work.
         poll_interval: seconds between status polls inside a blocking step.
@@ -61,6 +63,7 @@ class PipelineOptions:
     slot_timeout: float = 3600.0
     credit_bucket: int = 100_000
     credit_refill_per_second: float = 1_000.0
+    account_holder_rate: float = 100.0
     priority: BatchPriority = "default"
     blocking_timeout: float = 3600.0
     poll_interval: float = 2.0
@@ -90,6 +93,7 @@ class PipelineOptions:
         for name in (
             "slot_timeout",
             "credit_refill_per_second",
+            "account_holder_rate",
             "blocking_timeout",
             "poll_interval",
             "tick_budget_seconds",

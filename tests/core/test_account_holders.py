@@ -1,20 +1,26 @@
 """Account holders are created once across concurrent runs, and none is lost when a run fails, against the sandbox."""
 
 import datetime as dt
+import multiprocessing
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
-from ntropy_dagster.client import NtropyClient
-from ntropy_dagster.core.account_holders import RECORD_EVERY, ensure_account_holders
+from ntropy_dagster.client import NtropyClient, RetryPolicy
+from ntropy_dagster.core.account_holders import CREATE_RATE, RECORD_EVERY, ensure_account_holders
 from ntropy_dagster.core.clock import utcnow
 from ntropy_dagster.core.validation import AccountHolderRef, validate_transactions
 from ntropy_dagster.core.warehouse import Warehouse
-from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, run_sandbox
+from ntropy_dagster.sandbox import RealisticLimits, SandboxConfig, SandboxServer, run_sandbox
+from tests.warehouse.conftest import DIALECTS, url_for
 
 API_KEY = "holders-test-key"
 
@@ -151,3 +157,63 @@ def test_a_failed_create_releases_its_claim_so_a_retry_does_not_wait(
         _client(sandbox, transport), warehouse, _holders(1), sleep=waits.append
     ) == (1, 0)
     assert waits == [] and len(transport.creates) == 1
+
+
+def _create_in_process(
+    url: str, schema: str | None, base_url: str, index: int, rate: float, start_at: float, out: Any
+) -> None:
+    """One "run": its own 60 holders, created at ``rate`` with the others, without retrying a 429."""
+    holders = [AccountHolderRef(id=f"run{index}-holder-{i}", type="consumer") for i in range(60)]
+    warehouse = Warehouse(url, schema=schema)
+    with NtropyClient(api_key=API_KEY, base_url=base_url, retry=RetryPolicy(max_attempts=1)) as client:
+        time.sleep(max(0.0, start_at - time.time()))
+        try:
+            out.put((index, ensure_account_holders(client, warehouse, holders, rate=rate)))
+        except Exception as exc:  # reported by the test
+            out.put((index, repr(exc)))
+
+
+def _four_runs_at_once(url: str, schema: str | None, rate: float) -> tuple[dict[int, Any], dict[str, Any]]:
+    """Four processes creating 240 holders together against the documented endpoint limits (100/s):
+    what each returned, and the sandbox's 429 report."""
+    Warehouse(url, schema=schema).ensure_schema()
+    config = SandboxConfig.realistic(
+        api_keys=(API_KEY,), realistic_limits=RealisticLimits(), dispatch_webhooks=False
+    )
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    with run_sandbox(config) as server:
+        start_at = time.time() + 4.0  # every process is up by then
+        args = [(url, schema, server.base_url, i, rate, start_at, out) for i in range(4)]
+        processes = [context.Process(target=_create_in_process, args=a) for a in args]
+        for process in processes:
+            process.start()
+        results = dict(out.get(timeout=120) for _ in processes)
+        for process in processes:
+            process.join(timeout=30)
+        report = httpx.get(f"{server.base_url}/_sandbox/stats", headers={"X-Api-Key": API_KEY}).json()
+    return results, report["requests_429"]
+
+
+@pytest.mark.parametrize("dialect", [d for d in DIALECTS if d.values[0] != "duckdb"])
+def test_concurrent_runs_keep_to_the_endpoints_rate_limit(dialect: str, tmp_path: Path) -> None:
+    schema = f"holders_{uuid.uuid4().hex[:10]}" if dialect == "postgresql" else None
+    url = url_for(dialect, tmp_path)
+    started = time.monotonic()
+    results, rejections = _four_runs_at_once(url, schema, rate=CREATE_RATE)
+    assert rejections["total"] == 0, rejections
+    assert results == {i: (60, 0) for i in range(4)}
+    # 240 creates at under 100/s: the claims paced them (the first 100 or so without waiting).
+    assert time.monotonic() - started > 4.0 + 1.3
+    recorded = Warehouse(url, schema=schema).read_frame("account_holders")
+    assert len(recorded) == 240 and recorded["created_at"].notna().all()
+    if schema is not None:
+        with Warehouse(url, schema=schema).begin() as conn:
+            conn.execute(sa.schema.DropSchema(schema, cascade=True, if_exists=True))
+
+
+def test_unpaced_runs_would_meet_the_endpoints_rate_limit(tmp_path: Path) -> None:
+    """The control for the test above: the same four runs without the pace get 429s."""
+    results, rejections = _four_runs_at_once(f"sqlite:///{tmp_path / 'wh.db'}", None, rate=1_000_000)
+    assert rejections["by_endpoint"]["POST /v3/account_holders"]["endpoint_rate_limit"] > 0, rejections
+    assert any("429" in str(result) for result in results.values()), results

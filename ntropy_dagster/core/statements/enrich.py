@@ -86,7 +86,9 @@ def enrich_statement(
     rejected = write_rejected(warehouse, partition_key, validated, log=log)
     created, submission, result = 0, None, None
     if validated.payloads:
-        created, _existing = ensure_account_holders(client, warehouse, validated.account_holders)
+        created, _existing = ensure_account_holders(
+            client, warehouse, validated.account_holders, rate=options.account_holder_rate
+        )
         submission, result = submit_wait_and_store(
             client,
             warehouse,

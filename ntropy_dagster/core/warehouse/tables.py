@@ -155,6 +155,7 @@ SPECS: tuple[TableSpec, ...] = (
             TEXT,
             "Why the last refresh of its recurring groups failed; NULL once one succeeds.",
         ),
+        indexes=(("claimed_at",),),  # the claims of the last second, counted before each claim
     ),
     _spec(
         "enriched_transactions",

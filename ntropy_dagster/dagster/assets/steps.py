@@ -166,12 +166,15 @@ def create_holders(
     warehouse: Warehouse,
     holders: Iterable[AccountHolderRef],
     counts: HolderCounts,
+    *,
+    rate: float,
 ) -> None:
-    """Create those of ``holders`` that ``counts`` has not seen (and the warehouse does not know)."""
+    """Create those of ``holders`` that ``counts`` has not seen (and the warehouse does not know), at
+    most ``rate`` a second with every other run."""
     new = [h for h in holders if h.id not in counts.seen]
     if new:
         with failures(context):
-            created, existing = ensure_account_holders(client, warehouse, new)
+            created, existing = ensure_account_holders(client, warehouse, new, rate=rate)
         counts.created += created
         counts.existing += existing
         counts.seen.update(h.id for h in new)
@@ -183,10 +186,12 @@ def creating_holders(
     warehouse: Warehouse,
     chunks: Iterable[ValidatedInput],
     counts: HolderCounts,
+    *,
+    rate: float,
 ) -> Iterator[ValidatedInput]:
     """``chunks``, each once the account holders it names exist, counted in ``counts``."""
     for chunk in chunks:
-        create_holders(context, client, warehouse, chunk.account_holders, counts)
+        create_holders(context, client, warehouse, chunk.account_holders, counts, rate=rate)
         yield chunk
 
 
@@ -491,7 +496,7 @@ def enrich_frame(
     warehouse.ensure_schema()
     chunks = read_partition(frame, column_mapping, options, source="the caller of enrich()")
     holders = HolderCounts()
-    chunks = creating_holders(context, client, warehouse, chunks, holders)
+    chunks = creating_holders(context, client, warehouse, chunks, holders, rate=options.account_holder_rate)
     yield from enrich_blocking(context, client, warehouse, chunks, options, extra_metadata=holders.metadata)
 
 
@@ -505,7 +510,7 @@ def materialize_account_holders(
         HolderCounts(),
     )
     for named in read_holders(raw, settings):
-        create_holders(context, client, warehouse, named, holders)
+        create_holders(context, client, warehouse, named, holders, rate=settings.options.account_holder_rate)
     # The table is shared by every partition: a partition's rows are the account holders it names.
     total = warehouse.count("account_holders")
     rows = len(holders.seen) if context.has_partition_key else total
