@@ -55,6 +55,8 @@ REQUEST_TAG = "ntropy/request"
 #: backfill's submission runs would wait for slots with the run queue full.
 PRIORITY_TAG = "dagster/priority"
 ENRICHMENT_PRIORITY = "1"
+#: The tag Dagster gives a run of one partition.
+PARTITION_TAG = "dagster/partition"
 
 
 @dataclass(frozen=True)
@@ -254,11 +256,21 @@ def _enrichment_requests(
     deadline: float,
     limit: int,
 ) -> list[dg.RunRequest]:
-    """An enrichment run per owned partition whose latest submission finished (at most ``limit``)."""
+    """An enrichment run per owned partition whose latest submission finished (at most ``limit``).
+
+    A partition whose batches run is still going is left for a later tick: the chunks it submitted may
+    all be done while it waits for an API slot to submit the next (their intents are written only once
+    the API has room), and an enrichment run then would find rows in no submission and fail.
+    """
     requests: list[dg.RunRequest] = []
     for ready in [r for r in ledger.ready_partitions() if owned(r.partition_key)]:
         if len(requests) >= limit or time.monotonic() > deadline:
             break
+        if _submitting(context, settings.batches_key, ready.partition_key):
+            context.log.info(
+                f"Partition {ready.partition_key}: its batches run is still submitting; enrichment waits for it"
+            )
+            continue
         request = _request(
             context,
             settings,
@@ -271,6 +283,21 @@ def _enrichment_requests(
         if request is not None:
             requests.append(request)
     return requests
+
+
+#: Run statuses of a run that has not ended.
+_UNFINISHED = [
+    status
+    for status in dg.DagsterRunStatus
+    if status not in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+]
+
+
+def _submitting(context: SensorEvaluationContext, batches_key: dg.AssetKey, partition_key: str) -> bool:
+    """Whether a run that materializes ``batches_key`` for the partition has not ended (queued ones too)."""
+    tags = {} if partition_key == UNPARTITIONED else {PARTITION_TAG: partition_key}
+    runs = context.instance.get_runs(filters=dg.RunsFilter(tags=tags, statuses=_UNFINISHED))
+    return any(run.asset_selection is None or batches_key in run.asset_selection for run in runs)
 
 
 def _request(

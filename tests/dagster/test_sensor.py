@@ -321,3 +321,30 @@ def test_an_enrichment_run_that_ended_without_settling_its_partition_is_requeste
     launch(third, dg.DagsterRunStatus.SUCCESS)
     run_selection(defs, instance, [pipeline.keys.enriched])  # a later run settles it
     assert tick(defs, instance).run_requests == []
+
+
+def test_enrichment_waits_for_the_partitions_batches_run_to_end(
+    sandbox: Any, tmp_path: Any, instance: dg.DagsterInstance
+) -> None:
+    """A batches run waiting for an API slot has submitted chunks that may all be done before its next
+    intent is written: the partition looks ready in the ledger, but its submission is not over."""
+    raw = history(1, per_day=8, holders=2, prefix="still-submitting-")
+    defs, pipeline, _ = make_defs(raw, sandbox, f"sqlite:///{tmp_path / 'wh.db'}", raw_partitions_def=JANUARY)
+    keys = [pipeline.keys.raw, pipeline.keys.account_holders, pipeline.keys.batches]
+    run_selection(defs, instance, keys, partition_key="2025-01-01")
+
+    def run(partition: str, selection: set[dg.AssetKey]) -> dg.DagsterRun:
+        return create_run_for_test(
+            instance,
+            tags={"dagster/partition": partition},
+            asset_selection=selection,
+            status=dg.DagsterRunStatus.STARTED,
+        )
+
+    run("2025-01-02", {pipeline.keys.batches})  # another partition's submission
+    run("2025-01-01", {pipeline.keys.enriched})  # not a submission
+    submitting = run("2025-01-01", {pipeline.keys.raw, pipeline.keys.batches})
+    assert [r for r in tick(defs, instance).run_requests if r.run_key.startswith("ntropy-enrich:")] == []
+    instance.report_run_failed(submitting)  # or it succeeded: either way its submission is over
+    [request] = tick(defs, instance).run_requests
+    assert request.asset_selection == [pipeline.keys.enriched] and request.partition_key == "2025-01-01"
