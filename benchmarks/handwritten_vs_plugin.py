@@ -8,8 +8,8 @@ from reading the input to the last write (imports excluded). The two sides alter
 
 * **hand-written** (:func:`handwritten`): httpx + sqlite3: create the account holders, then per chunk
   of <= 24,960 rows POST ``/v3/batches``, poll, GET the results, flatten, ``executemany``.
-* **plugin**: ``build_ntropy_assets(raw, blocking=True, include_marts=False)`` (its credit pacing off:
-  the instant sandbox meters no credits) materialized with
+* **plugin**: ``build_ntropy_assets(raw, blocking=True, include_marts=False)`` (its credit and
+  account-holder pacing off: the instant sandbox meters no credits and limits no endpoint) materialized with
   ``dagster.materialize`` (raw asset, account holders, enriched transactions and their asset checks),
   ``NtropyWarehouseResource`` on SQLite. The raw asset returns ``ParquetSource(path)``, as a user with a
   large partition would: the pipeline reads it ``read_chunk_rows`` rows at a time (``--plugin-frame``
@@ -193,9 +193,12 @@ def plugin(input_path: str, base_url: str, api_key: str, db_path: str, *, whole_
         del context
         return pd.read_parquet(input_path) if whole_frame else ParquetSource(input_path)
 
-    # The instant sandbox has no credit bucket (the hand-written script does not pace either): the plugin
-    # is told so, instead of pacing to the API's 100,000 credits refilled at 1,000/s.
-    unmetered = PipelineOptions(credit_bucket=10**9, credit_refill_per_second=10**9)
+    # The instant sandbox has no credit bucket and no per-endpoint limit (the hand-written script does
+    # not pace either): the plugin is told so, instead of pacing to the API's 100,000 credits refilled
+    # at 1,000/s and its 100 account-holder creates a second.
+    unmetered = PipelineOptions(
+        credit_bucket=10**9, credit_refill_per_second=10**9, account_holder_rate=10**9
+    )
     pipeline = build_ntropy_assets(raw_transactions, blocking=True, include_marts=False, options=unmetered)
     home = Path(db_path).parent / "dagster_home"
     home.mkdir(exist_ok=True)
