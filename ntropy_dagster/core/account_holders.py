@@ -153,13 +153,13 @@ def _claim(
     second leave room for them (``rate - size``); the ones this call claimed."""
     table = warehouse.tables.account_holders
     ids = [h.id for h in holders]
+    taken = sa.select(table.c.account_holder_id).where(table.c.account_holder_id.in_(ids))
     while True:
-        now = utcnow()
-        recent = sa.select(sa.func.count()).where(table.c.claimed_at > now - dt.timedelta(seconds=1))
-        taken = sa.select(table.c.account_holder_id).where(table.c.account_holder_id.in_(ids))
         with _CLAIMS, warehouse.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
+            now = utcnow()  # once the lock is held: the claims it counts and the one it writes are its own
+            recent = sa.select(sa.func.count()).where(table.c.claimed_at > now - dt.timedelta(seconds=1))
             known = {row[0] for row in conn.execute(taken)}
             free = [h for h in holders if h.id not in known]
             if not free:
