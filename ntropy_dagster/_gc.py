@@ -6,7 +6,7 @@ validation 1.5x. The bulk code creates no reference cycles worth collecting earl
 collector for its duration. The pause is process-wide (the collector has no per-thread switch): a counter
 makes nested and concurrent pauses restore the collector only when the last one ends, and only if it was
 enabled when the first one began. Between the chunks of a large partition, :func:`release_memory` hands
-back what the chunk left free.
+back what the chunk left free; :func:`older_objects_frozen` keeps its collection to what the step created.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from contextlib import contextmanager
 _lock = threading.Lock()
 _depth = 0
 _was_enabled = False
+_frozen_depth = 0
+_froze = False
 
 
 @contextmanager
@@ -68,3 +70,32 @@ def release_memory() -> None:
     gc.collect()
     if _malloc_trim is not None:
         _malloc_trim(0)
+
+
+@contextmanager
+def older_objects_frozen() -> Iterator[None]:
+    """Leave every object alive at entry out of the collector's passes until the body ends.
+
+    :func:`release_memory`'s full collection walks every object the collector tracks: in a step's process
+    about 200,000 (Dagster, pandas, the code location), 0.13 s a pass on the 2-core machine, paid twice per
+    chunk. None of them is a chunk's garbage, so a step that reads its partition in chunks freezes them
+    first (``gc.freeze``): a pass then walks only what the step created. The last of nested or concurrent
+    bodies unfreezes them (``gc.unfreeze`` returns them to the oldest generation, collected as before).
+    Objects someone else froze are left alone: if the process already has frozen objects, nothing is
+    frozen or unfrozen here.
+    """
+    global _frozen_depth, _froze
+    with _lock:
+        if _frozen_depth == 0:
+            _froze = gc.get_freeze_count() == 0
+            if _froze:
+                gc.freeze()
+        _frozen_depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _frozen_depth -= 1
+            if _frozen_depth == 0 and _froze:
+                gc.unfreeze()
+                _froze = False

@@ -1,15 +1,17 @@
 """The collector pause used by the bulk paths restores the collector exactly as it found it; release_memory
-gives the heap's free pages back to the system (glibc), as a large partition's chunks need."""
+gives the heap's free pages back to the system (glibc), as a large partition's chunks need; a chunked step
+keeps its collections to the objects it created, and the collector sees every object again after it."""
 
 from __future__ import annotations
 
 import gc
 import sys
 import threading
+import weakref
 
 import pytest
 
-from ntropy_dagster._gc import gc_paused, release_memory
+from ntropy_dagster._gc import gc_paused, older_objects_frozen, release_memory
 
 
 def test_nested_and_failing_pauses_restore_the_collector_at_the_end() -> None:
@@ -67,3 +69,44 @@ def test_freed_buffers_between_survivors_are_given_back() -> None:
     release_memory()
     assert before - _rss() > 50_000_000
     assert len(kept) == 200 and kept[0] == b"x" * 50_000
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_chunked_step_collects_only_what_it_created_then_unfreezes_everything() -> None:
+    assert gc.get_freeze_count() == 0
+    older = _Cycle()
+    older_ref = weakref.ref(older)
+    with older_objects_frozen():
+        assert gc.get_freeze_count() > 0
+        del older
+        inner = weakref.ref(_Cycle())  # the step's garbage cycle
+        gc.collect()
+        assert inner() is None  # collected: the step's own objects are walked
+        assert older_ref() is not None  # frozen: not walked until the step ends
+        with older_objects_frozen():  # nested (a step inside a step) keeps the freeze
+            pass
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert older_ref() is None  # back in the oldest generation, collected as before
+
+
+def test_a_freeze_made_by_someone_else_is_left_alone() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with older_objects_frozen():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_a_failing_step_unfreezes() -> None:
+    with pytest.raises(RuntimeError), older_objects_frozen():
+        raise RuntimeError("boom")
+    assert gc.get_freeze_count() == 0
