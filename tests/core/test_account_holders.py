@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from ntropy_dagster.client import NtropyClient, RetryPolicy
-from ntropy_dagster.core.account_holders import CREATE_RATE, RECORD_EVERY, ensure_account_holders
+from ntropy_dagster.core.account_holders import CLAIM_SLICE, CREATE_RATE, RECORD_EVERY, ensure_account_holders
 from ntropy_dagster.core.clock import utcnow
 from ntropy_dagster.core.validation import AccountHolderRef, validate_transactions
 from ntropy_dagster.core.warehouse import Warehouse
@@ -120,6 +120,38 @@ def test_the_holders_created_before_a_failure_are_recorded(
     )
     assert (created, existing) == (holders - failing_after, failing_after)
     assert len(transport.creates) == holders - failing_after  # nothing created twice
+
+
+def test_a_slices_holders_are_created_concurrently_and_never_more_than_a_slice(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """One round trip per holder at a time would leave a run far under the endpoint's limit against the
+    real API's latency: a claimed slice's creates are in flight together, never more than a slice."""
+    warehouse = _warehouse(tmp_path)
+
+    class Slow(CountingTransport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.in_flight = self.most = 0
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method != "POST":
+                return super().handle_request(request)
+            with self._lock:
+                self.in_flight += 1
+                self.most = max(self.most, self.in_flight)
+            try:
+                time.sleep(0.05)  # the API's round trip
+                return super().handle_request(request)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
+
+    transport = Slow()
+    assert ensure_account_holders(_client(sandbox, transport), warehouse, _holders(35)) == (35, 0)
+    assert len(transport.creates) == 35
+    assert 1 < transport.most <= CLAIM_SLICE
+    assert warehouse.read_frame("account_holders")["created_at"].notna().all()
 
 
 def test_a_stale_claim_of_a_killed_run_is_taken_over(sandbox: SandboxServer, tmp_path: Path) -> None:
