@@ -15,7 +15,8 @@ import itertools
 import math
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +128,20 @@ class LimitState:
         """The operation is stored (or was never stored): stop counting it as pending."""
         with self._lock:
             self._pending.pop(admission.token, None)
+
+    @contextmanager
+    def storing(self, admission: Admission) -> Iterator[None]:
+        """Write the admitted operation's batch row in the body, then stop counting it as pending.
+
+        A slot is counted from the stored rows and the pending admissions: the commit and the release
+        are one step under the lock :meth:`admit` takes (the lock before the store's, as there), else an
+        operation stored but not released yet would count twice and refuse a free slot with a 429.
+        """
+        with self._lock:
+            try:
+                yield
+            finally:
+                self._pending.pop(admission.token, None)
 
     def done_at(self, admission: Admission, stored_at: float) -> float:
         """When an operation admitted as ``admission`` finishes (never before it was stored)."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,12 +17,16 @@ from sandbox_testkit import KEY, OTHER_KEY, tx
 from ntropy_dagster.sandbox import FaultConfig, RealisticLimits, SandboxConfig, SandboxServer, run_sandbox
 from ntropy_dagster.sandbox.__main__ import build_parser, config_from_args
 from ntropy_dagster.sandbox.config import DOCUMENTED_RATE_LIMITS
+from ntropy_dagster.sandbox.faults import Fault
 from ntropy_dagster.sandbox.limits import (
+    Admission,
+    LimitState,
     api_bound_minimum,
     best_split_minimum,
     full_batches,
     peak_concurrency,
 )
+from ntropy_dagster.sandbox.store import Store
 
 
 @contextmanager
@@ -277,3 +283,26 @@ def test_the_best_split_is_never_slower_than_full_batches() -> None:
         RealisticLimits().processing_seconds(small_size)
     )
     assert best_split_minimum(0, limits) == (0.0, 0)
+
+
+def test_an_operation_being_stored_is_never_counted_twice(tmp_path: Path) -> None:
+    """The operation's batch row is committed and its admission released as one step: a submission
+    arriving in between waits for it and finds one slot taken, not two (a spurious 429)."""
+    limits = LimitState(RealisticLimits(max_operations=2), Store(str(tmp_path / "sandbox.db")))
+    first = limits.admit(KEY, 5)
+    assert isinstance(first, Admission)
+    second: list[Admission | Fault] = []
+    with limits.storing(first):
+        with limits.store.transaction() as conn:
+            now = time.time()
+            conn.execute(
+                "INSERT INTO batches (api_key, id, ts, created_at, operation, priority, total, started, rate, "
+                "done_at, results) VALUES (?, 'b-1', ?, ?, 'POST /v3/transactions', 'default', 5, ?, 0.1, ?, '[]')",
+                (KEY, now, "2025-03-01T00:00:00+00:00", now, now + 60),
+            )
+        other = threading.Thread(target=lambda: second.append(limits.admit(KEY, 5)))
+        other.start()
+        other.join(0.3)
+        assert other.is_alive()  # it waits for the release
+    other.join(5)
+    assert len(second) == 1 and isinstance(second[0], Admission), second

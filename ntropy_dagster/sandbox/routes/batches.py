@@ -8,6 +8,7 @@ realistic-limits mode), so status and progress are derived on read.
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from typing import Any
 
 import orjson
@@ -102,7 +103,10 @@ def _enrich_and_store(
     results = orjson.dumps(enriched)
     batch_id = str(uuid.uuid4())
     rate = ctx.config.rate
-    with ctx.store.transaction() as conn:
+    storing = (
+        ctx.limits.storing(admission) if admission is not None and ctx.limits is not None else nullcontext()
+    )
+    with storing, ctx.store.transaction() as conn:
         ctx.processor.store_transactions(conn, api_key, now_ts(), docs)
         started = now_ts()
         done_at = started if rate is None else started + len(inputs) / rate
