@@ -6,7 +6,8 @@ validation 1.5x. The bulk code creates no reference cycles worth collecting earl
 collector for its duration. The pause is process-wide (the collector has no per-thread switch): a counter
 makes nested and concurrent pauses restore the collector only when the last one ends, and only if it was
 enabled when the first one began. Between the chunks of a large partition, :func:`release_memory` hands
-back what the chunk left free; :func:`older_objects_frozen` keeps its collection to what the step created.
+back what the chunk left free; :func:`older_objects_frozen` keeps that collection to the objects made since
+the partition's reading (or storing) began.
 """
 
 from __future__ import annotations
@@ -78,11 +79,11 @@ def older_objects_frozen() -> Iterator[None]:
 
     :func:`release_memory`'s full collection walks every object the collector tracks: in a step's process
     about 200,000 (Dagster, pandas, the code location), 0.13 s a pass on the 2-core machine, paid twice per
-    chunk. None of them is a chunk's garbage, so a step that reads its partition in chunks freezes them
-    first (``gc.freeze``): a pass then walks only what the step created. The last of nested or concurrent
-    bodies unfreezes them (``gc.unfreeze`` returns them to the oldest generation, collected as before).
-    Objects someone else froze are left alone: if the process already has frozen objects, nothing is
-    frozen or unfrozen here.
+    chunk (and more in a bigger process). None of them is a chunk's garbage, so reading a partition in
+    chunks and storing its batches freeze them first (``gc.freeze``): a pass then walks only what was made
+    since. The last of nested or concurrent bodies unfreezes them (``gc.unfreeze`` returns them to the
+    oldest generation, collected as before). Objects someone else froze are left alone: if the process
+    already has frozen objects, nothing is frozen or unfrozen here.
     """
     global _frozen_depth, _froze
     with _lock:

@@ -101,7 +101,7 @@ def test_a_freeze_made_by_someone_else_is_left_alone() -> None:
         frozen = gc.get_freeze_count()
         with older_objects_frozen():
             pass
-        assert gc.get_freeze_count() == frozen
+        assert 0 < gc.get_freeze_count() <= frozen  # still frozen (less any that died), nothing added
     finally:
         gc.unfreeze()
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ntropy_dagster._gc import release_memory
+from ntropy_dagster._gc import older_objects_frozen, release_memory
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.clock import utcnow
 from ntropy_dagster.core.delta import PartitionScan, chunk_key, open_scan
@@ -51,6 +51,7 @@ class EnrichResult:
     duration_seconds: float = 0.0
 
 
+@older_objects_frozen()  # the per-batch collection walks only what storing made
 def store_partition_results(
     client: NtropyClient,
     ledger: SubmissionLedger,

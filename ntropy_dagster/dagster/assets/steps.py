@@ -20,7 +20,6 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from ntropy_dagster._gc import older_objects_frozen
 from ntropy_dagster.client import NtropyClient
 from ntropy_dagster.core.account_holders import ensure_account_holders
 from ntropy_dagster.core.clock import utcnow
@@ -244,7 +243,7 @@ def submit_chunks(
     time; then remove the enriched rows the partition no longer has as valid rows."""
     tally, writer = InputTally(), RejectionWriter(warehouse, partition_key_of(context), log=context.log)
     ledger, started = SubmissionLedger(warehouse), time.monotonic()
-    with failures(context), older_objects_frozen():
+    with failures(context):
         result = submit_partition(
             client,
             ledger,
@@ -273,7 +272,7 @@ def submit_wait_store_chunks(
     store their results."""
     tally, writer = InputTally(), RejectionWriter(warehouse, partition_key_of(context), log=context.log)
     started = time.monotonic()
-    with failures(context), older_objects_frozen():
+    with failures(context):
         submission, result = submit_wait_and_store(
             client,
             warehouse,
@@ -308,7 +307,7 @@ def store_chunks(
     """
     tally = InputTally()
     ledger, started = SubmissionLedger(warehouse), time.monotonic()
-    with failures(context), older_objects_frozen():
+    with failures(context):
         try:
             result = store_partition_results(
                 client,
