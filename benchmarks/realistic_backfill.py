@@ -9,7 +9,9 @@ What runs (all real processes, ended when the benchmark ends):
   ``dagster.yaml`` is ``example_project/dagster.yaml`` with SQLite instance storage: the run queue
   (``max_concurrent_runs``), the ``ntropy_api`` pool (10 steps at once, op granularity), run retries;
   runs use Dagster's default multiprocess executor (``--executor in_process``: one process per run,
-  as ``example_project/`` configures it);
+  as ``example_project/`` configures it; ``--executor forkserver``: the multiprocess executor with
+  ``start_method: forkserver`` and the heavy modules in ``preload_modules``, so a step forks from a
+  process that imported them once per run instead of importing them again);
 * a project of ``--partitions`` daily partitions totalling ``--rows`` synthetic transactions, the
   pipeline without marts, its SQLite warehouse in the working directory. The pipeline's own waits
   (``poll_interval``, the sensor interval) are divided by the time scale too, so that they keep their
@@ -109,6 +111,12 @@ defs = build_ntropy_definitions(
 )
 if os.environ["BENCH_EXECUTOR"] == "in_process":  # one process per run, as example_project/ does
     defs = dg.Definitions.merge(defs, dg.Definitions(executor=dg.in_process_executor))
+elif os.environ["BENCH_EXECUTOR"] == "forkserver":  # a process per step, forked with the imports done
+    preload = ["pandas", "pyarrow", "sqlalchemy", "httpx", "ntropy_dagster.dagster.definitions"]
+    forkserver = dg.multiprocess_executor.configured(
+        {"start_method": {"forkserver": {"preload_modules": preload}}}
+    )
+    defs = dg.Definitions.merge(defs, dg.Definitions(executor=forkserver))
 '''
 
 
@@ -260,9 +268,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--mode", choices=("sensor", "blocking"), default="sensor")
     parser.add_argument(
         "--executor",
-        choices=("multiprocess", "in_process"),
+        choices=("multiprocess", "forkserver", "in_process"),
         default="multiprocess",
-        help="the runs' executor: Dagster's default (a process per step) or one process per run",
+        help="the runs' executor: Dagster's default (a process per step, spawned), the same with the "
+        "steps forked from a server that imported Dagster, pandas and the package once per run, or one "
+        "process per run",
     )
     parser.add_argument(
         "--max-runs", type=int, default=None, help="override max_concurrent_runs (default: 8)"
