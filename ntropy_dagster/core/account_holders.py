@@ -10,10 +10,10 @@ The run that claimed a slice creates its holders on the API, the slice's request
 round trip, about 0.1-0.3 s to the real API: one at a time, a run would create a few holders a second,
 far under the endpoint's limit), and records ``created_at``: in groups of :data:`RECORD_EVERY` holders,
 and at once for those already created when a call fails; a failure releases the claims it has not used,
-so a retry goes on at once. The other runs wait for the claim to
-complete before they go on (their batches reference the holder); a claim left by a killed run is taken
-over once it is older than the claim timeout (the API answers 400 for a holder it already has: it is
-then recorded as existing, so a kill between a create and its record loses nothing).
+so a retry goes on at once. The other runs wait for the claim to complete before they go on (their
+batches reference the holder); a claim left by a killed run is taken over once it is older than the
+claim timeout (the API answers 400 for a holder it already has: it is then recorded as existing, so a
+kill between a create and its record loses nothing).
 """
 
 from __future__ import annotations
@@ -114,35 +114,28 @@ def _claim_and_create(
     sleep: Callable[[float], None],
 ) -> tuple[int, int, list[AccountHolderRef]]:
     """Claim ``holders`` a slice at a time, as the rate allows, and create the ones claimed, a slice's
-    holders concurrently; recorded about :data:`RECORD_EVERY` at a time. Returns (created, existing, those another run claimed first). On a
-    failure the created ones are recorded and the unused claims released, then the error is raised."""
+    holders concurrently; recorded about :data:`RECORD_EVERY` at a time. Returns (created, existing,
+    those another run claimed first). On a failure the created ones are recorded and the unused claims
+    released, then the error is raised."""
     created = existing = 0
     others: list[AccountHolderRef] = []
     unrecorded: list[AccountHolderRef] = []
     unused: list[AccountHolderRef] = []
     size = max(1, min(CLAIM_SLICE, int(rate) // 2))
-    if not holders:
-        return 0, 0, []
-    with ThreadPoolExecutor(max_workers=min(size, len(holders)), thread_name_prefix="ntropy-holders") as pool:
+    # Threads start on the first submit: nothing to claim starts none.
+    with ThreadPoolExecutor(max_workers=size, thread_name_prefix="ntropy-holders") as pool:
         try:
             for start in range(0, len(holders), size):
                 claimed = _claim(warehouse, holders[start : start + size], rate=rate, size=size, sleep=sleep)
                 ids = {h.id for h in claimed}
                 others.extend(h for h in holders[start : start + size] if h.id not in ids)
                 unused = list(claimed)
-                failure: BaseException | None = None
-                for holder, future in [(h, pool.submit(_create, client, h)) for h in claimed]:
-                    try:
-                        new = future.result()
-                    except BaseException as exc:  # the others' outcomes are recorded first
-                        failure = failure or exc
-                        continue
-                    if new:
-                        created += 1
-                    else:
-                        existing += 1
-                    unrecorded.append(holder)
-                    unused.remove(holder)
+                done, failure = _create_concurrently(pool, client, claimed)
+                created += sum(1 for _, new in done if new)
+                existing += sum(1 for _, new in done if not new)
+                unrecorded.extend(holder for holder, _ in done)
+                finished = {holder.id for holder, _ in done}
+                unused = [h for h in claimed if h.id not in finished]
                 if failure is not None:
                     raise failure
                 if len(unrecorded) >= RECORD_EVERY:
@@ -154,6 +147,23 @@ def _claim_and_create(
             raise
     _record(warehouse, unrecorded)
     return created, existing, others
+
+
+def _create_concurrently(
+    pool: ThreadPoolExecutor, client: NtropyClient, holders: Sequence[AccountHolderRef]
+) -> tuple[list[tuple[AccountHolderRef, bool]], BaseException | None]:
+    """Create ``holders`` with their requests in flight together: the ones created, each with whether it
+    was new (:func:`_create`), and the first failure, once every request has ended (so the created ones
+    are recorded even when another failed)."""
+    futures = [(holder, pool.submit(_create, client, holder)) for holder in holders]
+    done: list[tuple[AccountHolderRef, bool]] = []
+    failure: BaseException | None = None
+    for holder, future in futures:
+        try:
+            done.append((holder, future.result()))
+        except BaseException as exc:
+            failure = failure or exc
+    return done, failure
 
 
 def _claim(

@@ -228,7 +228,7 @@ def _four_runs_at_once(
     return results, report["requests_429"]
 
 
-@pytest.mark.slow  # several processes (or a dg subprocess): the slow suite
+@pytest.mark.slow  # four processes racing: the slow suite
 @pytest.mark.parametrize("dialect", [d for d in DIALECTS if d.values[0] != "duckdb"])
 def test_concurrent_runs_keep_to_the_endpoints_rate_limit(dialect: str, tmp_path: Path) -> None:
     schema = f"holders_{uuid.uuid4().hex[:10]}" if dialect == "postgresql" else None
@@ -246,7 +246,7 @@ def test_concurrent_runs_keep_to_the_endpoints_rate_limit(dialect: str, tmp_path
             conn.execute(sa.schema.DropSchema(schema, cascade=True, if_exists=True))
 
 
-@pytest.mark.slow  # several processes (or a dg subprocess): the slow suite
+@pytest.mark.slow  # four processes racing: the slow suite
 def test_unpaced_runs_would_meet_the_endpoints_rate_limit(tmp_path: Path) -> None:
     """The control for the test above: the same four runs without the pace get 429s. The limit is 25/s
     (a burst of 100) so that four runs slowed by a busy machine still exceed it (240 creates in 5 s)."""

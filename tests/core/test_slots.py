@@ -114,7 +114,7 @@ def _claim_in_process(url: str, schema: str | None, index: int, start_at: float,
     out.put((index, claim(ledger, index)))
 
 
-@pytest.mark.slow  # several processes (or a dg subprocess): the slow suite
+@pytest.mark.slow  # six processes racing: the slow suite
 @pytest.mark.parametrize("dialect", [d for d in DIALECTS if d.values[0] != "duckdb"])
 def test_concurrent_processes_never_take_the_same_slot(dialect: str, tmp_path: Path) -> None:
     schema = f"slot_{uuid.uuid4().hex[:10]}" if dialect == "postgresql" else None

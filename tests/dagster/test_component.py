@@ -602,7 +602,7 @@ def _dg_project(root: Path) -> Path:
     return package / "defs"
 
 
-@pytest.mark.slow  # several processes (or a dg subprocess): the slow suite
+@pytest.mark.slow  # dg scaffold and dg check as subprocesses: the slow suite
 def test_dg_scaffolds_defs_that_dg_check_accepts(tmp_path: Path) -> None:
     defs_folder = _dg_project(tmp_path)
     dg_cli = str(Path(sys.executable).parent / "dg")
