@@ -130,8 +130,12 @@ def wait_for_partition(
     poll_interval: float,
     sleep: Callable[[float], None] = time.sleep,
     log: logging.Logger | Any = logger,
+    while_waiting: Callable[[], bool] | None = None,
 ) -> None:
     """Blocking mode: poll the partition's batches until none is processing, logging progress.
+
+    ``while_waiting`` is work to do instead of sleeping (storing the batches that finished): called until
+    it returns False (nothing to do); the batches are polled again at once when it did something.
 
     Raises :class:`~ntropy_dagster.core.errors.BatchWaitTimeoutError` (naming the batches) after ``timeout``.
     """
@@ -153,4 +157,8 @@ def wait_for_partition(
                 f"Ntropy batches {ids} of partition {partition_key!r} still processing after {timeout:.0f}s",
                 batch_ids=ids,
             )
-        sleep(poll_interval)
+        worked = False
+        while while_waiting is not None and while_waiting():
+            worked = True
+        if not worked:  # else poll again at once: batches may have finished meanwhile
+            sleep(poll_interval)

@@ -29,12 +29,15 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 import orjson
 
 from ntropy_dagster.client import NtropyClient
+from ntropy_dagster.client.models import Batch
 from ntropy_dagster.core.adoption import ADOPTION_PAGE_SIZE, orphan_candidates
 from ntropy_dagster.core.clock import utcnow
 from ntropy_dagster.core.delta import ChunkKey, Delta, PartitionScan, chunk_key, open_scan
@@ -56,6 +59,17 @@ from ntropy_dagster.core.status import CLOCK_SLACK, refresh_in_flight
 from ntropy_dagster.core.validation import ValidatedInput, payloads_hash
 
 logger = logging.getLogger(__name__)
+
+
+class SideWork(Protocol):
+    """What a blocking run does while a POST of its is in flight and while it waits for a slot: store
+    the batches it sent as they finish (:class:`~ntropy_dagster.core.enrichment.FinishedBatchStore`)."""
+
+    def sent(self, key: ChunkKey) -> None:
+        """A chunk of this run was sent as a batch, its id recorded."""
+
+    def store_next(self) -> bool:
+        """Do one piece of the work; False when there is none to do now."""
 
 
 @dataclass
@@ -99,6 +113,7 @@ def submit_partition(
     log: logging.Logger | Any = logger,
     sleep: Callable[[float], None] = time.sleep,
     scan: PartitionScan | None = None,
+    side_work: SideWork | None = None,
 ) -> SubmissionResult:
     """Send what the partition's pending chunks and the enriched table do not hold yet (see the module doc).
 
@@ -112,6 +127,10 @@ def submit_partition(
 
     With ``scan`` (the scan of an earlier call in this run: :attr:`SubmissionResult.scan`) no rows are
     read: only the pending chunks are carried on with.
+
+    With ``side_work`` (blocking mode), each POST is made from a thread of its own while this one does
+    the side work (stores the batches already finished), and so is each wait for a slot; every chunk
+    sent is handed to it.
     """
     options = options or PipelineOptions()
     if scan is None:
@@ -120,29 +139,32 @@ def submit_partition(
         )
     else:
         chunks = iter(())
-    submitter = _Submitter(client, ledger, options, partition_key, run_id, log, sleep, scan)
+    submitter = _Submitter(client, ledger, options, partition_key, run_id, log, sleep, scan, side_work)
     result = submitter.result = SubmissionResult(partition_key, content_hash="", scan=scan)
-    waiting = Delta()
-    size = options.batch_size
-    for part in chunks:
-        delta = scan.add(part)
-        waiting.payloads += delta.payloads
-        waiting.fingerprints += delta.fingerprints
-        # A full batch goes as soon as the rows held back can still fill the partition's last two.
-        while len(waiting.payloads) >= 2 * size:
-            submitter.send_new(waiting, size)
-    for tail in balanced_sizes(len(waiting.payloads), size):
-        submitter.send_new(waiting, tail)
-    result.new, result.changed = scan.new, scan.changed
-    result.unchanged, result.in_flight = scan.unchanged, scan.in_flight
-    for row in ledger.pending(partition_key):
-        if chunk_key(row) not in submitter.sent_now:
-            submitter.resume(row, scan.members_of(ledger, row))
-    if result.unchanged or result.in_flight:
-        log.info(
-            f"Partition {partition_key!r}: {result.new} new and {result.changed} changed transaction(s) to "
-            f"send; {result.unchanged} unchanged and {result.in_flight} in flight are not sent again"
-        )
+    try:
+        waiting = Delta()
+        size = options.batch_size
+        for part in chunks:
+            delta = scan.add(part)
+            waiting.payloads += delta.payloads
+            waiting.fingerprints += delta.fingerprints
+            # A full batch goes as soon as the rows held back can still fill the partition's last two.
+            while len(waiting.payloads) >= 2 * size:
+                submitter.send_new(waiting, size)
+        for tail in balanced_sizes(len(waiting.payloads), size):
+            submitter.send_new(waiting, tail)
+        result.new, result.changed = scan.new, scan.changed
+        result.unchanged, result.in_flight = scan.unchanged, scan.in_flight
+        for row in ledger.pending(partition_key):
+            if chunk_key(row) not in submitter.sent_now:
+                submitter.resume(row, scan.members_of(ledger, row))
+        if result.unchanged or result.in_flight:
+            log.info(
+                f"Partition {partition_key!r}: {result.new} new and {result.changed} changed transaction(s) to "
+                f"send; {result.unchanged} unchanged and {result.in_flight} in flight are not sent again"
+            )
+    finally:
+        submitter.close()
     return result
 
 
@@ -172,11 +194,21 @@ class _Submitter:
     log: logging.Logger | Any
     sleep: Callable[[float], None]
     scan: PartitionScan
+    side_work: SideWork | None = None
     result: SubmissionResult = field(init=False)
+    #: The thread the POSTs are made from while there is side work (started with the first one).
+    posts: ThreadPoolExecutor | None = None
     known_ids: set[str] | None = None
     #: Chunks sent by this call (not resumed again in it), and how many of them were new.
     sent_now: set[ChunkKey] = field(default_factory=set)
     new_chunks: int = 0
+
+    def close(self) -> None:
+        """Let the POST thread end. Every POST is waited for before :meth:`send` returns or raises, but
+        for an interrupt (``KeyboardInterrupt``, a terminated run): that one is not waited for here; its
+        batch, if the API created it, is adopted by the next run (its intent is recorded)."""
+        if self.posts is not None:
+            self.posts.shutdown(wait=False)
 
     def send_new(self, waiting: Delta, size: int) -> None:
         """Send the first ``size`` rows of ``waiting`` (new and changed rows) as this run's next chunk.
@@ -261,8 +293,7 @@ class _Submitter:
         partition_key, _, index = key
         self.sent_now.add(key)
         self._claim_slot(key, chunk, members, attempt)
-        # The payloads were validated against the client's own TransactionInput (core/validation.py).
-        batch = self.client.batches.create(chunk, priority=self.options.priority, validate=False)
+        batch, side_failure = self._post(chunk)
         self.ledger.record_batch(
             key,
             batch_id=batch.id,
@@ -281,6 +312,27 @@ class _Submitter:
         result.transactions_submitted += len(chunk)
         if batch.request_id:
             result.request_ids.append(batch.request_id)
+        if self.side_work is not None:
+            self.side_work.sent(key)
+        if side_failure is not None:
+            raise side_failure
+
+    def _post(self, chunk: list[dict[str, Any]]) -> tuple[Batch, Exception | None]:
+        """POST the chunk as a batch; with side work, do it meanwhile: the batch, and how the side work
+        failed (raised once the batch is recorded, so that a failure of the side work loses no batch)."""
+        # The payloads were validated against the client's own TransactionInput (core/validation.py).
+        create = partial(self.client.batches.create, chunk, priority=self.options.priority, validate=False)
+        if self.side_work is None:
+            return create(), None
+        if self.posts is None:  # one POST at a time, as without side work
+            self.posts = ThreadPoolExecutor(1, "ntropy-post")
+        future = self.posts.submit(create)
+        try:
+            while not future.done() and self.side_work.store_next():
+                pass
+        except Exception as exc:  # raised by send() once the batch is recorded
+            return future.result(), exc
+        return future.result(), None
 
     def _claim_slot(
         self, key: ChunkKey, chunk: list[dict[str, Any]], members: dict[str, str], attempt: int
@@ -329,6 +381,8 @@ class _Submitter:
             if not logged:
                 self.log.info(f"Chunk {index} of partition {partition_key!r} waits: {refused}")
                 logged = True
+            if self.side_work is not None and self.side_work.store_next():
+                continue  # a batch stored instead of sleeping
             self.sleep(options.poll_interval)
 
 
