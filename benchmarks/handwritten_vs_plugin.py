@@ -13,7 +13,8 @@ from reading the input to the last write (imports excluded). The two sides alter
   ``dagster.materialize`` (raw asset, account holders, enriched transactions and their asset checks),
   ``NtropyWarehouseResource`` on SQLite. The raw asset returns ``ParquetSource(path)``, as a user with a
   large partition would: the pipeline reads it ``read_chunk_rows`` rows at a time (``--plugin-frame``
-  returns ``pd.read_parquet(path)`` instead, the whole partition as one DataFrame).
+  returns ``pd.read_parquet(path)`` instead, the whole partition as one DataFrame;
+  ``--store-while-submitting`` sets ``PipelineOptions(store_while_submitting=True)``).
 
 Usage::
 
@@ -176,7 +177,15 @@ def handwritten(input_path: str, base_url: str, api_key: str, db_path: str) -> i
 # ----------------------------------------------------------------------------------------------------
 
 
-def plugin(input_path: str, base_url: str, api_key: str, db_path: str, *, whole_frame: bool = False) -> int:
+def plugin(
+    input_path: str,
+    base_url: str,
+    api_key: str,
+    db_path: str,
+    *,
+    whole_frame: bool = False,
+    store_while_submitting: bool = False,
+) -> int:
     """Materialize raw -> account holders -> enriched (blocking mode, checks included) into ``db_path``."""
     import dagster as dg
 
@@ -197,7 +206,10 @@ def plugin(input_path: str, base_url: str, api_key: str, db_path: str, *, whole_
     # not pace either): the plugin is told so, instead of pacing to the API's 100,000 credits refilled
     # at 1,000/s and its 100 account-holder creates a second.
     unmetered = PipelineOptions(
-        credit_bucket=10**9, credit_refill_per_second=10**9, account_holder_rate=10**9
+        credit_bucket=10**9,
+        credit_refill_per_second=10**9,
+        account_holder_rate=10**9,
+        store_while_submitting=store_while_submitting,
     )
     pipeline = build_ntropy_assets(raw_transactions, blocking=True, include_marts=False, options=unmetered)
     home = Path(db_path).parent / "dagster_home"
@@ -229,7 +241,14 @@ def child_main(args: argparse.Namespace) -> int:
     if args.child == "handwritten":
         rows = handwritten(args.input, args.base_url, API_KEY, args.db)
     else:
-        rows = plugin(args.input, args.base_url, API_KEY, args.db, whole_frame=args.plugin_frame)
+        rows = plugin(
+            args.input,
+            args.base_url,
+            API_KEY,
+            args.db,
+            whole_frame=args.plugin_frame,
+            store_while_submitting=args.store_while_submitting,
+        )
     print(json.dumps({"rows": rows, "work_seconds": time.perf_counter() - started}))
     return 0
 
@@ -257,7 +276,7 @@ def _write_input_here(rows: int, path: Path) -> None:
 
 
 def child_command(
-    side: str, input_path: Path, base_url: str, db_path: Path, *, whole_frame: bool = False
+    side: str, input_path: Path, base_url: str, db_path: Path, *, plugin_flags: Sequence[str] = ()
 ) -> list[str]:
     """The command running ``side`` in a fresh interpreter."""
     return [
@@ -271,12 +290,18 @@ def child_command(
         base_url,
         "--db",
         str(db_path),
-        *(["--plugin-frame"] if whole_frame else []),
+        *(plugin_flags if side == "plugin" else ()),
     ]
 
 
 def run_side(
-    side: str, rows: int, input_path: Path, sandbox: Any, workdir: Path, *, whole_frame: bool = False
+    side: str,
+    rows: int,
+    input_path: Path,
+    sandbox: Any,
+    workdir: Path,
+    *,
+    plugin_flags: Sequence[str] = (),
 ) -> dict[str, float]:
     """One measured run of ``side`` on a freshly reset sandbox and an empty SQLite file."""
     with sandbox.client() as http:
@@ -285,7 +310,7 @@ def run_side(
     shutil.rmtree(rundir, ignore_errors=True)
     rundir.mkdir()
     db_path = rundir / "warehouse.db"
-    command = child_command(side, input_path, sandbox.base_url, db_path, whole_frame=whole_frame)
+    command = child_command(side, input_path, sandbox.base_url, db_path, plugin_flags=plugin_flags)
     child = run_measured(command, cwd=rundir)
     if child.returncode != 0:
         raise RuntimeError(f"{side} failed with status {child.returncode}:\n{child.output[-3000:]}")
@@ -316,7 +341,7 @@ def compare(
     workdir: Path,
     *,
     sides: Sequence[str] = SIDES,
-    whole_frame: bool = False,
+    plugin_flags: Sequence[str] = (),
 ) -> dict[str, list[dict[str, float]]]:
     """``repeat`` alternating runs of both sides (or of ``sides``) at ``rows`` rows."""
     input_path = workdir / f"raw-{rows}.parquet"
@@ -324,7 +349,7 @@ def compare(
     runs: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
     for index in range(repeat):
         for side in sides if index % 2 == 0 else tuple(reversed(sides)):
-            runs[side].append(run_side(side, rows, input_path, sandbox, workdir, whole_frame=whole_frame))
+            runs[side].append(run_side(side, rows, input_path, sandbox, workdir, plugin_flags=plugin_flags))
             figures = runs[side][-1]
             print(
                 f"  {rows:>9,} {side:<11} wall {figures['wall']:6.1f} s  work {figures['work']:6.1f} s  "
@@ -411,6 +436,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="the plugin's raw asset returns one DataFrame, not a source",
     )
+    parser.add_argument(
+        "--store-while-submitting",
+        action="store_true",
+        help="the plugin's PipelineOptions(store_while_submitting=True)",
+    )
     parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
@@ -437,8 +467,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 profile(sizes[0], sandbox, workdir, args.profile_out.resolve(), side)
                 return 0
             sides = SIDES if args.sides == "both" else (args.sides,)
+            flags = ["--plugin-frame"] * args.plugin_frame + [
+                "--store-while-submitting"
+            ] * args.store_while_submitting
             results = {
-                rows: compare(rows, args.repeat, sandbox, workdir, sides=sides, whole_frame=args.plugin_frame)
+                rows: compare(rows, args.repeat, sandbox, workdir, sides=sides, plugin_flags=flags)
                 for rows in sizes
             }
         print_table(results)

@@ -201,10 +201,11 @@ def _store_batch(
 class FinishedBatchStore:
     """A blocking run's batches stored as they finish, while the run goes on submitting and waiting.
 
-    The run tells it each chunk it sent (:meth:`sent`); :meth:`store_next` is the work it does while a
-    POST is in flight, while it waits for a slot and while it waits for its batches: it brings the oldest
-    of those batches up to date (one ``GET /v3/batches/{id}``) and stores it once it completed, so the
-    warehouse writes of one batch overlap the API's work on the next instead of all coming after it.
+    The run tells it each chunk it sent (:meth:`sent`); :meth:`store_next` is the work it does while it
+    waits for its batches (and, with ``PipelineOptions.store_while_submitting``, while a POST is in flight
+    and while it waits for a slot): it brings the oldest of those batches up to date (one
+    ``GET /v3/batches/{id}``) and stores it once it completed, so the warehouse writes of one batch overlap
+    the API's work on the others instead of all coming after it.
     Each stored chunk is marked enriched at once; what is left (and errored batches) is stored by
     :func:`store_partition_results`, whose counts go on from :attr:`result`.
     """
@@ -312,8 +313,8 @@ def submit_wait_and_store(
 
     Used by blocking mode and by the bank-statement path; the sensor mode runs the same steps in two runs
     (submission, then the results when the sensor sees the batches finish). Here each batch is stored as
-    soon as it finishes (:class:`FinishedBatchStore`): while the next POST is in flight, while the run
-    waits for a slot, while it waits for the other batches. A chunk whose orphan batch
+    soon as it finishes while the run waits for the others (:class:`FinishedBatchStore`); with
+    ``options.store_while_submitting``, also while the next POST is in flight and while it waits for a slot. A chunk whose orphan batch
     awaits proof is submitted again (re-checked) every ``poll_interval``; a chunk detached because its
     batch's results did not match is submitted again in the next round, up to ``max_attempts`` rounds.
     """

@@ -31,6 +31,12 @@ class PipelineOptions:
             (``POST /v3/account_holders``: the API documents 100 requests per second).
         priority: the batches' ``priority`` on the API (``"default"`` or ``"low"``).
         blocking_timeout: seconds a blocking step (blocking mode, bank statements) waits for its remote work.
+            While it waits, it stores each batch as soon as that one finishes.
+        store_while_submitting: a blocking step also stores the finished batches while it submits: each
+            POST is made from a thread of its own meanwhile, and a wait for a slot stores instead of
+            sleeping. Faster (250,000 rows against the instant sandbox: 0.85x of the hand-written script's
+            time, where it is about 1.1x without), but a batch's results are then in memory beside the
+            rows held back for the next batches: about 80 MB more at the peak of a 1M-row partition.
         poll_interval: seconds between status polls inside a blocking step.
         error_rate_threshold: per-item error rate above which the ``item_error_rate`` check fails.
         marts_as_of: ``"data"``: recurring groups are active relative to the account holder's latest
@@ -66,6 +72,7 @@ class PipelineOptions:
     account_holder_rate: float = 100.0
     priority: BatchPriority = "default"
     blocking_timeout: float = 3600.0
+    store_while_submitting: bool = False
     poll_interval: float = 2.0
     error_rate_threshold: float = 0.05
     marts_as_of: Literal["data", "today"] = "data"

@@ -128,9 +128,9 @@ def submit_partition(
     With ``scan`` (the scan of an earlier call in this run: :attr:`SubmissionResult.scan`) no rows are
     read: only the pending chunks are carried on with.
 
-    With ``side_work`` (blocking mode), each POST is made from a thread of its own while this one does
-    the side work (stores the batches already finished), and so is each wait for a slot; every chunk
-    sent is handed to it.
+    With ``side_work`` (blocking mode), every chunk sent is handed to it; with
+    ``options.store_while_submitting`` too, each POST is made from a thread of its own while this one does
+    the side work (stores the batches already finished), and so is each wait for a slot.
     """
     options = options or PipelineOptions()
     if scan is None:
@@ -140,6 +140,7 @@ def submit_partition(
     else:
         chunks = iter(())
     submitter = _Submitter(client, ledger, options, partition_key, run_id, log, sleep, scan, side_work)
+    submitter.storing = side_work is not None and options.store_while_submitting
     result = submitter.result = SubmissionResult(partition_key, content_hash="", scan=scan)
     try:
         waiting = Delta()
@@ -195,6 +196,9 @@ class _Submitter:
     sleep: Callable[[float], None]
     scan: PartitionScan
     side_work: SideWork | None = None
+    #: Whether the side work is done during POSTs and slot waits (``options.store_while_submitting``), not
+    #: only handed the chunks sent.
+    storing: bool = False
     result: SubmissionResult = field(init=False)
     #: The thread the POSTs are made from while there is side work (started with the first one).
     posts: ThreadPoolExecutor | None = None
@@ -322,7 +326,7 @@ class _Submitter:
         failed (raised once the batch is recorded, so that a failure of the side work loses no batch)."""
         # The payloads were validated against the client's own TransactionInput (core/validation.py).
         create = partial(self.client.batches.create, chunk, priority=self.options.priority, validate=False)
-        if self.side_work is None:
+        if self.side_work is None or not self.storing:
             return create(), None
         if self.posts is None:  # one POST at a time, as without side work
             self.posts = ThreadPoolExecutor(1, "ntropy-post")
@@ -381,7 +385,7 @@ class _Submitter:
             if not logged:
                 self.log.info(f"Chunk {index} of partition {partition_key!r} waits: {refused}")
                 logged = True
-            if self.side_work is not None and self.side_work.store_next():
+            if self.side_work is not None and self.storing and self.side_work.store_next():
                 continue  # a batch stored instead of sleeping
             self.sleep(options.poll_interval)
 

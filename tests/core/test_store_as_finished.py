@@ -1,11 +1,13 @@
-"""Blocking mode stores each batch as soon as it finishes: while the next POST is in flight, while the run
-waits for the other batches; a failure while storing loses no batch that was being sent.
+"""Blocking mode stores each batch as soon as it finishes while the run waits for the others, and with
+``store_while_submitting`` while the next POST is in flight; a failure while storing loses no batch that
+was being sent.
 
 The real steps run against the sandbox over HTTP on each warehouse dialect. The client's transport is a
 plain ``httpx.HTTPTransport`` behind a slow link (:class:`SlowPosts`: each ``POST /v3/batches`` takes a
 while to be sent), which also notes what the warehouse held when each answer came back.
 """
 
+import dataclasses
 import json
 import threading
 import time
@@ -30,6 +32,7 @@ from tests.core.conftest import transaction_rows
 API_KEY = "store-as-finished-key"
 #: 120 rows in batches of 40: three batches, each POSTed once the one before it was recorded.
 OPTIONS = PipelineOptions(batch_size=40, poll_interval=0.1, blocking_timeout=60)
+WHILE_SUBMITTING = dataclasses.replace(OPTIONS, store_while_submitting=True)
 
 
 class SlowPosts(httpx.BaseTransport):
@@ -102,8 +105,19 @@ def _batches_of(server: SandboxServer, ids: set[str]) -> int:
     return sum(1 for b in page["data"] if b["id"] in ids)
 
 
+@pytest.mark.parametrize(
+    ("options", "stored_at_post_answers"),
+    [
+        # The instant sandbox finishes a batch as it answers its POST: the first batch's 40 rows are
+        # stored while the second POST is on its way, and the first two batches' while the third is.
+        (WHILE_SUBMITTING, [0, 40, 80]),
+        # By default nothing is stored while rows are held for sending (memory): all after the POSTs.
+        (OPTIONS, [0, 0, 0]),
+    ],
+    ids=["store_while_submitting", "default"],
+)
 def test_a_finished_batch_is_stored_while_the_next_post_is_in_flight(
-    instant: SandboxServer, warehouse: Warehouse
+    instant: SandboxServer, warehouse: Warehouse, options: PipelineOptions, stored_at_post_answers: list[int]
 ) -> None:
     validated = validate_transactions(
         pd.DataFrame(transaction_rows(120, prefix=f"over-{uuid.uuid4().hex[:6]}"))
@@ -111,13 +125,12 @@ def test_a_finished_batch_is_stored_while_the_next_post_is_in_flight(
     link = SlowPosts(warehouse, delay=1.0)
     with _client(instant, link) as client:
         submission, result = submit_wait_and_store(
-            client, warehouse, validated, partition_key="p", options=OPTIONS
+            client, warehouse, validated, partition_key="p", options=options
         )
     assert len(link.batch_ids) == 3 and submission.batch_ids == link.batch_ids
-    # The instant sandbox finishes a batch as it answers its POST: the first batch's 40 rows were stored
-    # while the second POST was on its way, and the first two batches' while the third was.
-    assert link.stored_at_post_answer == [0, 40, 80]
-    assert link.threads and "MainThread" not in link.threads
+    assert link.stored_at_post_answer == stored_at_post_answers
+    # POSTs leave the run's thread only to make room for storing.
+    assert ("MainThread" in link.threads) is (not options.store_while_submitting)
     assert result.rows_written == 120 and sorted(result.batch_ids) == sorted(link.batch_ids)
     assert _stored(warehouse) == 120
     assert not SubmissionLedger(warehouse).pending("p")
@@ -131,7 +144,7 @@ def test_a_failure_while_storing_records_the_batch_in_flight_and_a_rerun_sends_n
     )
     link = SlowPosts(warehouse, delay=0.5, results_error=500)
     with _client(instant, link) as client, pytest.raises(InternalServerError, match="results"):
-        submit_wait_and_store(client, warehouse, validated, partition_key="p", options=OPTIONS)
+        submit_wait_and_store(client, warehouse, validated, partition_key="p", options=WHILE_SUBMITTING)
     # The results of the first batch failed while the second batch's POST was in flight: that batch is
     # recorded all the same, and nothing more was sent.
     assert len(link.batch_ids) == 2

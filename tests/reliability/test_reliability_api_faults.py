@@ -216,11 +216,9 @@ def _spec(mode: str, server: SandboxServer, warehouse_url: str, rows: Rows, **kw
 def test_a_429_storm_on_the_batch_endpoints_is_waited_out_with_retry_after(
     fork_server: ForkServer, journal: BillingJournal, sandbox: SandboxServer, warehouse_url: str, tap: Wiretap
 ) -> None:
-    """Two partitions at once against batch endpoints limited to 2 POSTs, half a status GET and a quarter of a
-    download a second (a blocking run downloads each batch as it finishes, so neither comes in a burst):
-    the sandbox's rate limiter answers 429 with ``Retry-After`` to POSTs, status GETs and downloads; the
-    client waits as told."""
-    limits = {POST_BATCH: 2.0, GET_BATCH: 0.5, RESULTS: 0.25}
+    """Two partitions at once against batch endpoints limited to 2 requests/s: the sandbox's rate limiter
+    answers 429 with ``Retry-After`` to POSTs, status GETs and downloads; the client waits as told."""
+    limits = {POST_BATCH: 2.0, GET_BATCH: 2.0, RESULTS: 2.0}
     admin(sandbox.base_url, "PUT", "/_sandbox/faults", json={"rate_limit": True, "rate_limits": limits})
     rows = {p: rows_for(f"storm-{i}", VALID, invalid=1) for i, p in enumerate(PARTITIONS)}
     outcomes = fork_server.run(
