@@ -62,8 +62,9 @@ logger = logging.getLogger(__name__)
 
 
 class SideWork(Protocol):
-    """What a blocking run does while a POST of its is in flight and while it waits for a slot: store
-    the batches it sent as they finish (:class:`~ntropy_dagster.core.enrichment.FinishedBatchStore`)."""
+    """What a blocking run does while a POST of its is in flight and while it waits for a slot
+    (``PipelineOptions.store_while_submitting``): store the batches it sent as they finish
+    (:class:`~ntropy_dagster.core.enrichment.FinishedBatchStore`)."""
 
     def sent(self, key: ChunkKey) -> None:
         """A chunk of this run was sent as a batch, its id recorded."""
@@ -139,8 +140,10 @@ def submit_partition(
         )
     else:
         chunks = iter(())
-    submitter = _Submitter(client, ledger, options, partition_key, run_id, log, sleep, scan, side_work)
-    submitter.storing = side_work is not None and options.store_while_submitting
+    storing = side_work is not None and options.store_while_submitting
+    submitter = _Submitter(
+        client, ledger, options, partition_key, run_id, log, sleep, scan, side_work, storing
+    )
     result = submitter.result = SubmissionResult(partition_key, content_hash="", scan=scan)
     try:
         waiting = Delta()
@@ -200,7 +203,7 @@ class _Submitter:
     #: only handed the chunks sent.
     storing: bool = False
     result: SubmissionResult = field(init=False)
-    #: The thread the POSTs are made from while there is side work (started with the first one).
+    #: The thread the POSTs are made from while storing (started with the first one).
     posts: ThreadPoolExecutor | None = None
     known_ids: set[str] | None = None
     #: Chunks sent by this call (not resumed again in it), and how many of them were new.
