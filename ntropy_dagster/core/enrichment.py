@@ -229,15 +229,18 @@ class FinishedBatchStore:
         """``key`` is a chunk of this run's scan, sent as a batch (its id recorded): store it once it finishes."""
         self._queue.append(key)
 
-    def store_next(self) -> bool:
-        """Store the oldest sent batch if it completed; False when there was nothing to do yet."""
+    def store_next(self, *, refresh: bool = True) -> bool:
+        """Store the oldest sent batch if it completed; False when there was nothing to do yet.
+
+        ``refresh=False`` takes the batch's status as the ledger has it (the caller has just polled it).
+        """
         while self._queue:
             partition_key, content_hash, index = self._queue[0]
             row = self.ledger.chunks(partition_key, content_hash).get(index)
             if row is None or row.batch_id is None or row.enriched_at is not None:
                 self._queue.popleft()
                 continue
-            if row.status == PROCESSING:
+            if row.status == PROCESSING and refresh:
                 refresh_in_flight(self.client, self.ledger, rows=[row])
                 row = self.ledger.chunks(partition_key, content_hash)[index]
             if row.status == PROCESSING:
@@ -314,9 +317,10 @@ def submit_wait_and_store(
     Used by blocking mode and by the bank-statement path; the sensor mode runs the same steps in two runs
     (submission, then the results when the sensor sees the batches finish). Here each batch is stored as
     soon as it finishes while the run waits for the others (:class:`FinishedBatchStore`); with
-    ``options.store_while_submitting``, also while the next POST is in flight and while it waits for a slot. A chunk whose orphan batch
-    awaits proof is submitted again (re-checked) every ``poll_interval``; a chunk detached because its
-    batch's results did not match is submitted again in the next round, up to ``max_attempts`` rounds.
+    ``options.store_while_submitting``, also while the next POST is in flight and while it waits for a
+    slot. A chunk whose orphan batch awaits proof is submitted again (re-checked) every ``poll_interval``;
+    a chunk detached because its batch's results did not match is submitted again in the next round, up
+    to ``max_attempts`` rounds.
     """
     ledger = SubmissionLedger(warehouse)
     deadline = time.monotonic() + options.blocking_timeout
@@ -350,7 +354,7 @@ def submit_wait_and_store(
             poll_interval=options.poll_interval,
             sleep=sleep,
             log=log,
-            while_waiting=finished.store_next,
+            while_waiting=partial(finished.store_next, refresh=False),  # it polls the batches itself
         )
         try:
             if finished.result.detached:  # found while storing the batches as they finished

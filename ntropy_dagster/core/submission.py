@@ -140,10 +140,7 @@ def submit_partition(
         )
     else:
         chunks = iter(())
-    storing = side_work is not None and options.store_while_submitting
-    submitter = _Submitter(
-        client, ledger, options, partition_key, run_id, log, sleep, scan, side_work, storing
-    )
+    submitter = _Submitter(client, ledger, options, partition_key, run_id, log, sleep, scan, side_work)
     result = submitter.result = SubmissionResult(partition_key, content_hash="", scan=scan)
     try:
         waiting = Delta()
@@ -199,9 +196,6 @@ class _Submitter:
     sleep: Callable[[float], None]
     scan: PartitionScan
     side_work: SideWork | None = None
-    #: Whether the side work is done during POSTs and slot waits (``options.store_while_submitting``), not
-    #: only handed the chunks sent.
-    storing: bool = False
     result: SubmissionResult = field(init=False)
     #: The thread the POSTs are made from while storing (started with the first one).
     posts: ThreadPoolExecutor | None = None
@@ -209,6 +203,12 @@ class _Submitter:
     #: Chunks sent by this call (not resumed again in it), and how many of them were new.
     sent_now: set[ChunkKey] = field(default_factory=set)
     new_chunks: int = 0
+
+    @property
+    def storing(self) -> SideWork | None:
+        """The side work done during POSTs and slot waits (``options.store_while_submitting``), if any:
+        otherwise it is only handed the chunks sent."""
+        return self.side_work if self.options.store_while_submitting else None
 
     def close(self) -> None:
         """Let the POST thread end. Every POST is waited for before :meth:`send` returns or raises, but
@@ -329,13 +329,14 @@ class _Submitter:
         failed (raised once the batch is recorded, so that a failure of the side work loses no batch)."""
         # The payloads were validated against the client's own TransactionInput (core/validation.py).
         create = partial(self.client.batches.create, chunk, priority=self.options.priority, validate=False)
-        if self.side_work is None or not self.storing:
+        work = self.storing
+        if work is None:
             return create(), None
         if self.posts is None:  # one POST at a time, as without side work
             self.posts = ThreadPoolExecutor(1, "ntropy-post")
         future = self.posts.submit(create)
         try:
-            while not future.done() and self.side_work.store_next():
+            while not future.done() and work.store_next():
                 pass
         except Exception as exc:  # raised by send() once the batch is recorded
             return future.result(), exc
@@ -388,7 +389,7 @@ class _Submitter:
             if not logged:
                 self.log.info(f"Chunk {index} of partition {partition_key!r} waits: {refused}")
                 logged = True
-            if self.side_work is not None and self.storing and self.side_work.store_next():
+            if (work := self.storing) is not None and work.store_next():
                 continue  # a batch stored instead of sleeping
             self.sleep(options.poll_interval)
 
