@@ -1,7 +1,7 @@
 """Benchmark the pipeline's own overhead per transaction, end to end, per warehouse dialect.
 
 Stages, as the assets run them: ``validate_transactions`` on the raw frame, chunking into batches, the
-client's results parse (``client.batches.results_records`` on each batch's results body), ``flatten_results`` and ``Warehouse.upsert``
+client's results parse (``client.batches.results_decoded`` with ``decode_results`` on each batch's results body), ``flatten_results`` and ``Warehouse.upsert``
 of ``enriched_transactions``. The enrichment itself (the API's work) is not timed: each batch's results
 body is synthesised once, before timing, by the sandbox's ``EnrichmentEngine``.
 
@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
@@ -37,7 +36,7 @@ import pandas as pd
 from warehouse_upsert import warehouse_url  # the sibling script (benchmarks/ is on sys.path)
 
 from ntropy_dagster.client import MAX_BATCH_SIZE, NtropyClient
-from ntropy_dagster.core.results import flatten_results
+from ntropy_dagster.core.results import ResultRow, decode_results, flatten_results
 from ntropy_dagster.core.validation import ValidatedInput, validate_transactions
 from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.sandbox.enrichment.engine import EnrichmentEngine
@@ -100,14 +99,14 @@ def run_pipeline(
     assert len(chunks) == len(bodies), "the results were synthesised for a different chunking"
     stamp = dt.datetime.now(dt.timezone.utc)
     written = 0
-    # The client's real results path (httpx response -> results_records), served from memory.
+    # The client's real results path (httpx response -> decode_results), served from memory.
     transport = httpx.MockTransport(
         lambda request: httpx.Response(200, content=bodies[int(request.url.path.split("/")[-2])])
     )
     client = NtropyClient(api_key="benchmark", base_url="http://bench.invalid", transport=transport)
     for index, chunk in enumerate(chunks):
         with timings.stage("parse"):
-            records: list[dict[str, Any]] = client.batches.results_records(str(index))
+            records: list[ResultRow] = client.batches.results_decoded(str(index), decode_results)
         with timings.stage("flatten"):
             enriched = flatten_results(
                 records, chunk, batch_id=f"batch-{index}", partition_key=PARTITION, enriched_at=stamp

@@ -318,7 +318,12 @@ class ClientCore:
         response_id = response.headers.get("X-Request-ID") or request_id
         try:
             return spec.parse(response, response_id)
-        except (pydantic.ValidationError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        except (
+            pydantic.ValidationError,
+            ValueError,
+            KeyError,
+            TypeError,
+        ) as exc:  # ValueError: orjson, msgspec
             if isinstance(exc, pydantic.ValidationError):
                 first = exc.errors(include_url=False)[0]
                 detail = f"{exc.title}: {format_loc(first['loc'])}: {first['msg']}"

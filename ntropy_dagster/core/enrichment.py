@@ -31,7 +31,7 @@ from ntropy_dagster.core.ledger import (
 )
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.rejected import remove_stale_enriched
-from ntropy_dagster.core.results import flatten_results
+from ntropy_dagster.core.results import decode_results, flatten_results
 from ntropy_dagster.core.status import refresh_in_flight, wait_for_partition
 from ntropy_dagster.core.submission import SubmissionResult, submit_partition
 from ntropy_dagster.core.validation import ValidatedInput
@@ -167,8 +167,8 @@ def _store_batch(
     ``result.detached``) and the chunk is to be submitted again.
     """
     assert row.batch_id is not None
-    records = client.batches.results_records(row.batch_id)
-    if {str(r.get("id")) for r in records} != members.keys():
+    records = client.batches.results_decoded(row.batch_id, decode_results)
+    if {r.id for r in records} != members.keys():
         message = f"batch {row.batch_id} results do not hold the {len(members)} transactions of its chunk"
         # Not this chunk's batch (an adoption the results disprove): detach it and submit the chunk again.
         ledger.detach(row, message)
@@ -177,7 +177,7 @@ def _store_batch(
         return False
     keep = set(current)
     table = flatten_results(
-        [r for r in records if str(r.get("id")) in keep],
+        [r for r in records if r.id in keep],
         payloads_of(current),
         batch_id=row.batch_id,
         partition_key=row.partition_key,

@@ -9,12 +9,19 @@ import sys
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from ntropy_client_testkit import FakeTime, close, make_client, run
 from ntropy_fake_api import API_KEY, FakeNtropy
 
 from ntropy_dagster._version import __version__
-from ntropy_dagster.client import EU_BASE_URL, US_BASE_URL, AsyncNtropyClient, NtropyClient
+from ntropy_dagster.client import (
+    EU_BASE_URL,
+    US_BASE_URL,
+    APIResponseValidationError,
+    AsyncNtropyClient,
+    NtropyClient,
+)
 
 
 async def test_headers_on_every_request(client: Any, fake: FakeNtropy) -> None:
@@ -191,3 +198,38 @@ async def test_results_records_fast_path(kind: str, fake: FakeNtropy, fake_time:
     assert len(records) == 24_960 and records[-1]["id"] == "t24959"
     assert records[0]["entities"]["intermediaries"][0]["name"] == "Square"
     assert 24_960 / elapsed > 20_000  # the pipeline's target; orjson alone is far above it
+
+
+class _Row(msgspec.Struct):
+    id: str
+    amount: float
+
+
+class _Results(msgspec.Struct):
+    results: list[_Row]
+
+
+async def test_results_decoded_hands_the_body_to_the_decoder(
+    kind: str, fake: FakeNtropy, fake_time: FakeTime
+) -> None:
+    decoder = msgspec.json.Decoder(_Results)
+    good = b'{"results": [{"id": "a", "amount": 1.5, "other": {"skipped": true}}]}'
+    bad = b'{"results": [{"id": "a", "amount": 1.5}, {"id": "b", "amount": "lots"}]}'
+    fake.fail_next(
+        httpx.Response(200, content=good, headers={"X-Request-ID": "req-good"}),
+        httpx.Response(200, content=bad, headers={"X-Request-ID": "req-bad"}),
+    )
+    client = make_client(kind, fake, fake_time)
+    try:
+        decoded = await run(client.batches.results_decoded("b1", decoder.decode))
+        assert decoded == _Results([_Row("a", 1.5)])
+        # A body off the decoder's schema is an API response that does not parse: the error names the
+        # field, the endpoint and the response's request id.
+        with pytest.raises(APIResponseValidationError) as caught:
+            await run(client.batches.results_decoded("b2", decoder.decode))
+    finally:
+        await close(client)
+    error = caught.value
+    assert error.request_id == "req-bad"
+    assert error.path == "/v3/batches/b2/results"
+    assert "$.results[1].amount" in str(error)

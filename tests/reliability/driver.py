@@ -55,7 +55,7 @@ KILL_POINTS: dict[str, list[tuple[Any, str]]] = {
     "ledger.mark_enriched": [(SubmissionLedger, "mark_enriched")],
     "client.batches.create": [(Batches, "create")],
     "client.batches.get": [(Batches, "get")],
-    "client.batches.results_records": [(Batches, "results_records")],
+    "client.batches.results_decoded": [(Batches, "results_decoded")],
     "warehouse.upsert": [(Warehouse, "upsert")],
 }
 

@@ -44,7 +44,7 @@ BLOCKING_KILLS = [
     pytest.param(KillPoint("client.batches.create", call=3), id="after-last-post-before-batch-id"),
     pytest.param(KillPoint("ledger.record_batch", call=2), id="after-batch-id-recorded"),
     pytest.param(KillPoint("client.batches.get", call=2, when="before"), id="while-waiting"),
-    pytest.param(KillPoint("client.batches.results_records", call=2), id="after-results-downloaded"),
+    pytest.param(KillPoint("client.batches.results_decoded", call=2), id="after-results-downloaded"),
     pytest.param(KillPoint("warehouse.upsert", arg0=ENRICHED), id="after-first-batch-stored"),
     pytest.param(KillPoint("ledger.mark_enriched", when="before"), id="before-chunks-marked-enriched"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 import orjson
@@ -29,6 +29,8 @@ from ntropy_dagster.client.models.batches import BATCH_OPERATION
 from ntropy_dagster.client.pagination import PageRequest
 
 __all__ = ["Batches"]
+
+R = TypeVar("R")
 
 _TRANSACTIONS = pydantic.TypeAdapter(list[TransactionInput])
 
@@ -114,6 +116,21 @@ class Batches(Resource[C]):
         per item (several times faster than :meth:`results` on a full batch).
         """
         return self._request("GET", f"/v3/batches/{path_segment(batch_id)}/results", _results_records)
+
+    @endpoint
+    def results_decoded(self, batch_id: str, decode: Callable[[bytes], R]) -> Op[R]:
+        """The results body (``GET /v3/batches/{id}/results``, JSON bytes as received) decoded by ``decode``.
+
+        For bulk callers that decode only what they use, such as the pipeline's projection of each result
+        onto the columns it stores (:func:`ntropy_dagster.core.results.decode_results`). A ``ValueError``
+        raised by ``decode`` (msgspec's and orjson's decode errors are ones) surfaces as
+        :class:`~ntropy_dagster.client.errors.APIResponseValidationError`, with the response's request id.
+        """
+        return self._request(
+            "GET",
+            f"/v3/batches/{path_segment(batch_id)}/results",
+            lambda response, _: decode(response.content),
+        )
 
     @endpoint
     def wait(
