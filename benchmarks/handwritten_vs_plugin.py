@@ -14,7 +14,7 @@ from reading the input to the last write (imports excluded). The two sides alter
   ``NtropyWarehouseResource`` on SQLite. The raw asset returns ``ParquetSource(path)``, as a user with a
   large partition would: the pipeline reads it ``read_chunk_rows`` rows at a time (``--plugin-frame``
   returns ``pd.read_parquet(path)`` instead, the whole partition as one DataFrame;
-  ``--store-while-submitting`` sets ``PipelineOptions(store_while_submitting=True)``).
+  ``--no-store-while-submitting`` sets ``PipelineOptions(store_while_submitting=False)``).
 
 Usage::
 
@@ -184,7 +184,7 @@ def plugin(
     db_path: str,
     *,
     whole_frame: bool = False,
-    store_while_submitting: bool = False,
+    store_while_submitting: bool = True,
 ) -> int:
     """Materialize raw -> account holders -> enriched (blocking mode, checks included) into ``db_path``."""
     import dagster as dg
@@ -437,9 +437,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the plugin's raw asset returns one DataFrame, not a source",
     )
     parser.add_argument(
-        "--store-while-submitting",
-        action="store_true",
-        help="the plugin's PipelineOptions(store_while_submitting=True)",
+        "--no-store-while-submitting",
+        dest="store_while_submitting",
+        action="store_false",
+        help="the plugin's PipelineOptions(store_while_submitting=False)",
     )
     parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
@@ -467,9 +468,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 profile(sizes[0], sandbox, workdir, args.profile_out.resolve(), side)
                 return 0
             sides = SIDES if args.sides == "both" else (args.sides,)
-            flags = ["--plugin-frame"] * args.plugin_frame + [
-                "--store-while-submitting"
-            ] * args.store_while_submitting
+            flags = ["--plugin-frame"] * args.plugin_frame + ["--no-store-while-submitting"] * (
+                not args.store_while_submitting
+            )
             results = {
                 rows: compare(rows, args.repeat, sandbox, workdir, sides=sides, plugin_flags=flags)
                 for rows in sizes

@@ -172,8 +172,11 @@ def validate_stream(
                 validated = _without_earlier_ids(validated, ids, again)
                 ids = [str(p["id"]) for p in validated.payloads]
             seen.add(ids)
-            yield validated
-            del validated, frame
+            del frame, ids
+            # Handed over, not kept: the consumer can let the chunk's rows go before it asks for the next.
+            handed = [validated]
+            del validated
+            yield handed.pop()
             release_memory()  # the consumer is done with the chunk
 
 

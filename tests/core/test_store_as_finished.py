@@ -1,5 +1,5 @@
-"""Blocking mode stores each batch as soon as it finishes while the run waits for the others, and with
-``store_while_submitting`` while the next POST is in flight; a failure while storing loses no batch that
+"""Blocking mode stores each batch as soon as it finishes while the run waits for the others, and (unless
+``store_while_submitting`` is off) while the next POST is in flight; a failure while storing loses no batch that
 was being sent.
 
 The real steps run against the sandbox over HTTP on each warehouse dialect. The client's transport is a
@@ -32,7 +32,7 @@ from tests.core.conftest import transaction_rows
 API_KEY = "store-as-finished-key"
 #: 120 rows in batches of 40: three batches, each POSTed once the one before it was recorded.
 OPTIONS = PipelineOptions(batch_size=40, poll_interval=0.1, blocking_timeout=60)
-WHILE_SUBMITTING = dataclasses.replace(OPTIONS, store_while_submitting=True)
+ONLY_WHILE_WAITING = dataclasses.replace(OPTIONS, store_while_submitting=False)
 
 
 class SlowPosts(httpx.BaseTransport):
@@ -110,11 +110,11 @@ def _batches_of(server: SandboxServer, ids: set[str]) -> int:
     [
         # The instant sandbox finishes a batch as it answers its POST: the first batch's 40 rows are
         # stored while the second POST is on its way, and the first two batches' while the third is.
-        (WHILE_SUBMITTING, [0, 40, 80]),
-        # By default nothing is stored while rows are held for sending (memory): all after the POSTs.
-        (OPTIONS, [0, 0, 0]),
+        (OPTIONS, [0, 40, 80]),
+        # Without the option nothing is stored while the step submits: all after the POSTs.
+        (ONLY_WHILE_WAITING, [0, 0, 0]),
     ],
-    ids=["store_while_submitting", "default"],
+    ids=["store_while_submitting", "only_while_waiting"],
 )
 def test_a_finished_batch_is_stored_while_the_next_post_is_in_flight(
     instant: SandboxServer, warehouse: Warehouse, options: PipelineOptions, stored_at_post_answers: list[int]
@@ -144,7 +144,7 @@ def test_a_failure_while_storing_records_the_batch_in_flight_and_a_rerun_sends_n
     )
     link = SlowPosts(warehouse, delay=0.5, results_error=500)
     with _client(instant, link) as client, pytest.raises(InternalServerError, match="results"):
-        submit_wait_and_store(client, warehouse, validated, partition_key="p", options=WHILE_SUBMITTING)
+        submit_wait_and_store(client, warehouse, validated, partition_key="p", options=OPTIONS)
     # The results of the first batch failed while the second batch's POST was in flight: that batch is
     # recorded all the same, and nothing more was sent.
     assert len(link.batch_ids) == 2

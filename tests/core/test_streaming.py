@@ -5,6 +5,7 @@ The real steps run against the sandbox over HTTP on each warehouse dialect; the 
 """
 
 import uuid
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,14 @@ import pytest
 import sqlalchemy as sa
 
 from ntropy_dagster.client import NtropyClient
-from ntropy_dagster.core.delta import merge_validated
+from ntropy_dagster.core.delta import Delta, merge_validated
 from ntropy_dagster.core.enrichment import store_partition_results, submit_wait_and_store
 from ntropy_dagster.core.ids import IdSet
 from ntropy_dagster.core.ledger import SubmissionLedger
 from ntropy_dagster.core.options import PipelineOptions
 from ntropy_dagster.core.rejected import InputTally, RejectionWriter
 from ntropy_dagster.core.status import wait_for_partition
-from ntropy_dagster.core.submission import balanced_sizes, submit_partition
+from ntropy_dagster.core.submission import HeldRows, balanced_sizes, submit_partition
 from ntropy_dagster.core.validation import validate_stream, validate_transactions
 from ntropy_dagster.core.warehouse import Warehouse
 from ntropy_dagster.sandbox import SandboxConfig, SandboxServer, run_sandbox
@@ -230,3 +231,31 @@ def test_id_set_membership() -> None:
     probe = ["id-0", "id-39999", "id-40000", "nope", "id-20500"]
     assert ids.contains(probe).tolist() == [True, True, False, False, True]
     assert "id-7" in ids and "id-x" not in ids and IdSet().contains(["a"]).tolist() == [False]
+
+
+def test_held_rows_come_back_in_order_as_they_were_held() -> None:
+    held = HeldRows()
+    payloads = [
+        {"id": f"t{i:03d}", "amount": i + 0.25, "date": "2025-03-01", "note": None} for i in range(70)
+    ]
+    for start in (0, 30, 60):  # three chunks' rows to send: 30, 30 and 10
+        part = payloads[start : start + 30]
+        held.add(Delta(payloads=part, fingerprints=[f"fp-{p['id']}" for p in part]))
+    held.add(Delta())  # a chunk with nothing to send
+    assert held.count == 70
+    first = held.take(40)  # a whole chunk and part of the next: the rest stays held
+    assert first.payloads == payloads[:40] and first.fingerprints == [f"fp-t{i:03d}" for i in range(40)]
+    assert held.count == 30
+    rest = held.take(100)
+    assert rest.payloads == payloads[40:] and len(rest.fingerprints) == 30 and held.count == 0
+    assert held.take(5) == Delta()
+
+
+def test_validate_stream_keeps_no_chunk_it_handed_over() -> None:
+    # The consumer decides when a chunk's rows go: the stream must not hold them until the next chunk.
+    stream = validate_stream(_frames(transaction_rows(60, prefix="handover"), 30))
+    first = next(stream)
+    handed = weakref.ref(first)
+    del first
+    assert handed() is None
+    assert len(next(stream).payloads) == 30

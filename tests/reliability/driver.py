@@ -118,6 +118,7 @@ def options_of(spec: dict[str, Any]) -> PipelineOptions:
         step_retry_delay_seconds=spec.get("step_retry_delay_seconds", 0.0),
         resume_after_seconds=spec.get("resume_after_seconds", 600.0),
         resend_after_seconds=spec.get("resend_after_seconds", 0.0),
+        store_while_submitting=spec.get("store_while_submitting", True),
     )
 
 

@@ -275,6 +275,7 @@ class Spec:
     timeout: float = 30.0  # seconds per HTTP request: NtropyResource(timeout=...) in driver.resources_of
     #: PipelineOptions.resend_after_seconds (120 s by default): 0 sends an unanswered chunk again at once.
     resend_after_seconds: float = 0.0
+    store_while_submitting: bool = True
 
     def payload(self, result_path: Path) -> dict[str, Any]:
         out = asdict(self)

@@ -221,9 +221,22 @@ def test_a_429_storm_on_the_batch_endpoints_is_waited_out_with_retry_after(
     limits = {POST_BATCH: 2.0, GET_BATCH: 2.0, RESULTS: 2.0}
     admin(sandbox.base_url, "PUT", "/_sandbox/faults", json={"rate_limit": True, "rate_limits": limits})
     rows = {p: rows_for(f"storm-{i}", VALID, invalid=1) for i, p in enumerate(PARTITIONS)}
-    outcomes = fork_server.run(
-        *(_spec("blocking", sandbox, warehouse_url, rows[p], partition=p, max_attempts=8) for p in PARTITIONS)
-    )
+    # POSTs on the step's thread: each partition's status GETs and downloads then come in a burst after
+    # its POSTs, which the limit of 2/s is sure to answer with 429s (stored while submitting, they are
+    # spread between the POSTs' Retry-After waits, and may not hit it).
+    specs = [
+        _spec(
+            "blocking",
+            sandbox,
+            warehouse_url,
+            rows[p],
+            partition=p,
+            max_attempts=8,
+            store_while_submitting=False,
+        )
+        for p in PARTITIONS
+    ]
+    outcomes = fork_server.run(*specs)
     assert all(o.succeeded for o in outcomes), outcomes
     warehouse = open_warehouse(warehouse_url)
     for partition in PARTITIONS:
