@@ -329,7 +329,11 @@ class _Submitter:
             return
         result.superseded += len(members) - len(ids)
         payloads = self.scan.payloads_of(self.ledger, row, ids)
-        self.send(chunk_key(row), payloads, {i: members[i] for i in ids}, attempt=attempt)
+        resent = {i: members[i] for i in ids}
+        # The chunk's members are those resent from now on: storing its batch later in this run (from this
+        # scan) must expect those in its results, not the ones it had when the scan began.
+        self.scan.members[chunk_key(row)] = resent
+        self.send(chunk_key(row), payloads, resent, attempt=attempt)
 
     def send(
         self, key: ChunkKey, chunk: list[dict[str, Any]], members: dict[str, str], *, attempt: int

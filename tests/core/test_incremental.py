@@ -187,3 +187,23 @@ def test_rows_enriched_before_fingerprints_are_adopted_when_the_ledger_proves_th
     unproven, _ = _enrich(client, warehouse, rows)
     assert (unproven.transactions_submitted, unproven.changed) == (30, 30)
     assert _billed(server) == 60
+
+
+def test_an_errored_chunk_resent_with_fewer_rows_is_stored_in_the_same_blocking_run(
+    server: SandboxServer, client: NtropyClient, warehouse: Warehouse
+) -> None:
+    """A blocking run resends a chunk whose batch errored with only its rows still unchanged, and stores
+    that batch in the same run: its results hold the resent rows, not the members the chunk had before
+    (expecting those, the run detached the batch and resent the chunk until it gave up on it)."""
+    ledger = SubmissionLedger(warehouse)
+    rows = transaction_rows(10)
+    submit_partition(client, ledger, validate_transactions(pd.DataFrame(rows)), partition_key="2025-03-01")
+    [row] = ledger.pending("2025-03-01")
+    ledger.detach(row, "the batch errored")  # its batch failed: the chunk waits for a resubmission ...
+    changed = [dict(r) for r in rows]
+    changed[2]["amount"] = 77.0  # ... and one of its rows changed meanwhile
+    _, stored = _enrich(client, warehouse, changed)
+    assert stored.detached == [] and stored.failed_batch_ids == []
+    table = _table(warehouse)
+    assert len(table) == 10 and table.loc[rows[2]["id"], "amount"] == 77.0
+    assert _billed(server) == 10 + 9 + 1  # the chunk, its 9 unchanged rows again, the changed row
