@@ -84,16 +84,20 @@ def test_results_download_cut_more_often_than_the_client_retries_heals_by_the_st
     fork_server: ForkServer, journal: BillingJournal, sandbox: SandboxServer, warehouse_url: str
 ) -> None:
     """Blocking mode, everything through the proxy: the first attempt of the step gives up after 3 cut
-    downloads; Dagster's step retry re-attaches to the recorded batches and stores them."""
+    downloads of its first batch, which it stores while its next POST is in flight (so the third chunk
+    may not be sent yet); Dagster's step retry re-attaches to the recorded batches, sends only a chunk
+    never sent, and stores them."""
     rows = rows_for("cut5", VALID, invalid=1)
     with CuttingProxy((sandbox.host, sandbox.port), cut_after=700, cuts=5) as proxy:
         spec = _spec("blocking", proxy.base_url, warehouse_url, rows, max_attempts=3, step_max_retries=2)
         [outcome] = fork_server.run(spec)
     assert outcome.succeeded, outcome
     assert proxy.cut == 5
-    # The retry sent nothing: it re-attached to the three batches the failed attempt had submitted.
-    assert outcome.metadata["ntropy/transactions_submitted"] == 0
-    assert outcome.metadata["ntropy/batches_reattached"] == 3
+    # The retry re-attached to the batches the failed attempt had recorded (the second one included: its
+    # POST was in flight when the download failed) and sent only what that attempt never did.
+    reattached = outcome.metadata["ntropy/batches_reattached"]
+    assert reattached in (2, 3)
+    assert outcome.metadata["ntropy/transactions_submitted"] == (3 - reattached) * CHUNK
     assert_settled(open_warehouse(warehouse_url), PARTITION, rows)
     assert assert_billed_once(journal, sandbox.base_url)["credits"] == VALID
     record("connection dropped during a results download", proxy.cut)
