@@ -318,12 +318,8 @@ class ClientCore:
         response_id = response.headers.get("X-Request-ID") or request_id
         try:
             return spec.parse(response, response_id)
-        except (
-            pydantic.ValidationError,
-            ValueError,
-            KeyError,
-            TypeError,
-        ) as exc:  # ValueError: orjson, msgspec
+        # ValueError: orjson's decode errors, and msgspec's (a decoder handed to results_decoded).
+        except (pydantic.ValidationError, ValueError, KeyError, TypeError) as exc:
             if isinstance(exc, pydantic.ValidationError):
                 first = exc.errors(include_url=False)[0]
                 detail = f"{exc.title}: {format_loc(first['loc'])}: {first['msg']}"

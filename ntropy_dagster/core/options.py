@@ -37,7 +37,7 @@ class PipelineOptions:
             sleeping (250,000 rows against the instant sandbox: about 0.85x of the hand-written script's
             time, 1.1x without). ``False`` keeps each POST on the step's thread and stores only while the
             step waits for its batches: slower, and a batch's results are never in memory beside the
-            chunk being sent (a 1M-row partition peaks about 80 MB lower).
+            chunk being sent (a 1M-row partition peaked about 60 MB lower: 489 MB instead of 552).
         poll_interval: seconds between status polls inside a blocking step.
         error_rate_threshold: per-item error rate above which the ``item_error_rate`` check fails.
         marts_as_of: ``"data"``: recurring groups are active relative to the account holder's latest
