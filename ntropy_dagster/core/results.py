@@ -148,6 +148,23 @@ def decode_results(body: bytes) -> list[ResultRow]:
     return _DECODER.decode(body).results
 
 
+class _Id(msgspec.Struct, gc=False):
+    id: str
+
+
+class _Ids(msgspec.Struct, gc=False):
+    results: list[_Id]
+
+
+_IDS = msgspec.json.Decoder(_Ids, strict=False)
+
+
+def decode_result_ids(body: bytes) -> set[str]:
+    """The transaction ids of a ``GET /v3/batches/{id}/results`` body, the rest of each result skipped:
+    whose batch it is, at the cost of its ids alone."""
+    return {r.id for r in _IDS.decode(body).results}
+
+
 def result_rows(records: Iterable[Mapping[str, Any]]) -> list[ResultRow]:
     """Results given as dicts (``client.batches.results_records``, a test's literals) as :class:`ResultRow`."""
     return msgspec.json.decode(orjson.dumps(list(records)), type=list[ResultRow], strict=False)

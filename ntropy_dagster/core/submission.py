@@ -57,6 +57,7 @@ from ntropy_dagster.core.ledger import (
     pack_payloads,
 )
 from ntropy_dagster.core.options import PipelineOptions
+from ntropy_dagster.core.results import decode_result_ids
 from ntropy_dagster.core.status import CLOCK_SLACK, refresh_in_flight
 from ntropy_dagster.core.validation import ValidatedInput, payloads_hash
 
@@ -476,7 +477,7 @@ def _adopt_orphan(
         if batch.status == ERROR:
             continue
         if batch.status == COMPLETED:
-            proven = {str(r.get("id")) for r in client.batches.results_records(batch.id)} == chunk_ids
+            proven = client.batches.results_decoded(batch.id, decode_result_ids) == chunk_ids
         else:
             created = batch.created_at
             proven = not any(created is None or at - CLOCK_SLACK <= created for at in rivals)
