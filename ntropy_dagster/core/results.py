@@ -11,7 +11,7 @@ directly, a column at a time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -163,11 +163,6 @@ def decode_result_ids(body: bytes) -> set[str]:
     """The transaction ids of a ``GET /v3/batches/{id}/results`` body, the rest of each result skipped:
     whose batch it is, at the cost of its ids alone."""
     return {r.id for r in _IDS.decode(body).results}
-
-
-def result_rows(records: Iterable[Mapping[str, Any]]) -> list[ResultRow]:
-    """Results given as dicts (``client.batches.results_records``, a test's literals) as :class:`ResultRow`."""
-    return msgspec.json.decode(orjson.dumps(list(records)), type=list[ResultRow], strict=False)
 
 
 def flatten_results(

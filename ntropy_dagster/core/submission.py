@@ -262,7 +262,6 @@ class _Submitter:
         """
         taken = waiting.take(size)
         chunk, fingerprints = taken.payloads, taken.fingerprints
-        del taken
         result = self.result
         if not result.content_hash:
             result.content_hash = payloads_hash(chunk, self.options.batch_size)

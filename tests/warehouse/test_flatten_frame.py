@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ntropy_dagster.core.results import ENRICHED_COLUMNS, decode_results, flatten_results, result_rows
+from ntropy_dagster.core.results import ENRICHED_COLUMNS, decode_results, flatten_results
 
 WHEN = dt.datetime(2024, 3, 4, 5, 6, 7, 890123, tzinfo=dt.timezone.utc)
 
@@ -27,9 +27,12 @@ def _flatten(dates: list[object]) -> pd.DataFrame:
         }
         for i, d in enumerate(dates)
     ]
-    results = result_rows(
-        {"id": f"t{i}", "entities": {"counterparty": {"name": "Acme"}}} for i in range(len(dates))
-    )
+    body = {
+        "results": [
+            {"id": f"t{i}", "entities": {"counterparty": {"name": "Acme"}}} for i in range(len(dates))
+        ]
+    }
+    results = decode_results(orjson.dumps(body))
     table = flatten_results(results, inputs, batch_id="b-1", partition_key="2024-03-04", enriched_at=WHEN)
     assert table.schema.field("date").type == pa.date32()
     assert table.schema.field("amount").type == pa.float64()
